@@ -1,0 +1,231 @@
+"""Read one landing file through its contract: good rows, typed, and rejected rows with a reason.
+
+The fast path hands the whole file to polars. Only a file polars refuses (a malformed JSON
+line, a CSV row with too many fields) is read again line by line, so that the bad lines go to
+the rejects and the rest still loads. A file that cannot be read at all raises `FileError`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import polars as pl
+
+from ingestion.contracts import Column, Contract
+
+LINE = "_line_number"  # the line of the file a row came from, so a user can open it there
+REJECT_SCHEMA = {LINE: pl.Int64, "column_name": pl.String, "reason": pl.String, "record": pl.String}
+LOCAL_TZ = "Asia/Shanghai"  # every *_at column in the warehouse is China wall-clock time
+
+
+class FileError(Exception):
+    """The file cannot be read at all; the message names the file and the problem."""
+
+
+def read_file(path: Path, contract: Contract, data: bytes | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Apply a contract to one file. Returns (good rows, rejected rows)."""
+    path = Path(path)
+    data = path.read_bytes() if data is None else data
+    if contract.format == "parquet":
+        text_rows, rejects = _parquet_rows(path, data), _empty_rejects()
+    else:
+        buf = _decode(path, data, contract.encoding)
+        if contract.format == "csv":
+            text_rows, rejects = _csv_rows(path, buf, contract)
+        else:
+            text_rows, rejects = _jsonl_rows(path, buf, contract)
+    _check_columns(path, text_rows, contract)
+    good, bad = _apply_types(text_rows, contract)
+    return good, pl.concat([rejects, bad])
+
+
+def _empty_rejects() -> pl.DataFrame:
+    return pl.DataFrame(schema=REJECT_SCHEMA)
+
+
+def _decode(path: Path, data: bytes, encoding: str) -> bytes:
+    """UTF-8 bytes for polars; a file in the wrong encoding fails here, naming the byte."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise FileError(
+            f"{path}: not valid {encoding} at byte {exc.start} ({exc.reason}); "
+            f"the contract expects {encoding}, is the file in another encoding?"
+        ) from exc
+    return data if encoding.replace("-", "").lower() == "utf8" else text.encode("utf-8")
+
+
+def _last_line_cut(buf: bytes) -> bytes | None:
+    """The last line, if the file does not end with a line break (it may be cut short)."""
+    if not buf or buf.endswith(b"\n"):
+        return None
+    return buf[buf.rfind(b"\n") + 1 :]
+
+
+# ---- CSV ------------------------------------------------------------------------------------
+def _csv_rows(path: Path, buf: bytes, contract: Contract) -> tuple[pl.DataFrame, pl.DataFrame]:
+    if not buf.strip():
+        raise FileError(f"{path}: the file is empty (not even a header line)")
+    header = next(csv.reader(io.StringIO(buf[: buf.find(b"\n") if b"\n" in buf else len(buf)].decode())))
+    last = _last_line_cut(buf)
+    if last is not None and b"\n" in buf:
+        fields = next(csv.reader(io.StringIO(last.decode())), [])
+        if len(fields) != len(header):
+            raise FileError(f"{path}: truncated: the last line has {len(fields)} of {len(header)} fields "
+                            "and no line break (was the upload cut off?)")
+    try:
+        df = pl.read_csv(buf, infer_schema=False, has_header=True, raise_if_empty=False)
+        return df.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64)), _empty_rejects()
+    except pl.exceptions.ComputeError:
+        return _csv_rows_by_line(path, buf, header)
+
+
+def _csv_rows_by_line(path: Path, buf: bytes, header: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Slow path for a CSV polars refused: rows with the wrong number of fields are rejected."""
+    reader = csv.reader(io.StringIO(buf.decode()))
+    next(reader)
+    good, lines, rejects = [], [], []
+    for row in reader:
+        if not row:
+            continue
+        if len(row) == len(header):
+            good.append([v if v != "" else None for v in row])
+            lines.append(reader.line_num)
+        else:
+            rejects.append({LINE: reader.line_num, "column_name": None,
+                            "reason": f"{len(row)} fields where the header has {len(header)}",
+                            "record": json.dumps(row, ensure_ascii=False)})
+    df = pl.DataFrame(good, schema={h: pl.String for h in header}, orient="row")
+    df = df.with_columns(pl.Series(LINE, lines, dtype=pl.Int64))
+    return df, pl.DataFrame(rejects, schema=REJECT_SCHEMA)
+
+
+# ---- JSON lines -----------------------------------------------------------------------------
+def _jsonl_rows(path: Path, buf: bytes, contract: Contract) -> tuple[pl.DataFrame, pl.DataFrame]:
+    schema = {c.source: pl.String for c in contract.columns}
+    last = _last_line_cut(buf)
+    if last is not None:
+        try:
+            json.loads(last)
+        except ValueError as exc:
+            raise FileError(f"{path}: truncated: the last line is not complete JSON and has no line "
+                            "break (was the upload cut off?)") from exc
+    if b"\n\n" not in buf and not buf.startswith(b"\n"):
+        try:
+            df = pl.read_ndjson(buf, schema=schema)
+            return df.with_row_index(LINE, offset=1).with_columns(pl.col(LINE).cast(pl.Int64)), _empty_rejects()
+        except pl.exceptions.ComputeError:
+            pass
+    return _jsonl_rows_by_line(buf, schema)
+
+
+def _jsonl_rows_by_line(buf: bytes, schema: dict) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Slow path: each line parsed alone; a line that is not a JSON object is rejected."""
+    good, lines, rejects = [], [], []
+    for number, line in enumerate(buf.split(b"\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            if not isinstance(obj, dict):
+                raise ValueError(f"a JSON {type(obj).__name__}, not an object")
+        except ValueError as exc:
+            rejects.append({LINE: number, "column_name": None, "reason": f"not a JSON object: {exc}",
+                            "record": line.decode(errors="replace")[:2000]})
+            continue
+        good.append(line)
+        lines.append(number)
+    df = pl.read_ndjson(b"\n".join(good), schema=schema) if good else pl.DataFrame(schema=schema)
+    return df.with_columns(pl.Series(LINE, lines, dtype=pl.Int64)), pl.DataFrame(rejects, schema=REJECT_SCHEMA)
+
+
+# ---- Parquet --------------------------------------------------------------------------------
+def _parquet_rows(path: Path, data: bytes) -> pl.DataFrame:
+    try:
+        df = pl.read_parquet(io.BytesIO(data))
+    except Exception as exc:  # polars raises several kinds for a damaged file
+        raise FileError(f"{path}: not a readable Parquet file ({exc})") from exc
+    text = df.select(pl.all().cast(pl.String))
+    return text.with_row_index(LINE, offset=1).with_columns(pl.col(LINE).cast(pl.Int64))
+
+
+# ---- contract -------------------------------------------------------------------------------
+def _check_columns(path: Path, rows: pl.DataFrame, contract: Contract) -> None:
+    """A file without a required column cannot be loaded at all."""
+    if contract.format == "jsonl":
+        # JSON has no header: a required key that no line carries is a missing column.
+        missing = [c.source for c in contract.required if rows.height and rows[c.source].null_count() == rows.height]
+    else:
+        missing = [c.source for c in contract.required if c.source not in rows.columns]
+    if missing:
+        found = ", ".join(c for c in rows.columns if c != LINE)
+        raise FileError(f"{path}: missing required column(s) {', '.join(missing)} (the file has: {found}); "
+                        f"see the 'from' keys in {contract.path.name}")
+
+
+def _parsed(column: Column) -> pl.Expr:
+    """The typed value of one column, null where the text does not parse."""
+    raw = pl.col(column.source)
+    text = raw.str.strip_chars()
+    kind = column.type
+    if kind == "string":
+        return raw
+    if kind == "json":
+        return pl.when(text.str.contains(r"^[\[{]")).then(text)
+    if kind == "integer":
+        return text.cast(pl.Int64, strict=False)
+    if kind == "decimal":
+        return text.cast(pl.Decimal(18, 2), strict=False)
+    if kind == "boolean":
+        return (pl.when(text.is_in(list(column.true_values))).then(True)
+                .when(text.is_in(list(column.false_values))).then(False))
+    if kind == "date":
+        return text.str.to_date(column.format, strict=False)
+    if kind == "epoch_seconds":
+        utc = pl.from_epoch(text.cast(pl.Int64, strict=False), time_unit="s").dt.replace_time_zone("UTC")
+        return utc.dt.convert_time_zone(LOCAL_TZ).dt.replace_time_zone(None).dt.cast_time_unit("us")
+    parsed = text.str.to_datetime(column.format, strict=False, time_unit="us")
+    if "%z" in column.format:
+        parsed = parsed.dt.convert_time_zone(LOCAL_TZ).dt.replace_time_zone(None)
+    return parsed
+
+
+def _problems(column: Column, value: pl.Expr) -> list[tuple[pl.Expr, pl.Expr]]:
+    """(condition, reason) pairs that reject a row because of this column."""
+    raw = pl.col(column.source)
+    label = f"{column.name} ({column.source})" if column.name != column.source else column.name
+    out = [(raw.is_not_null() & value.is_null(),
+            pl.format(f"{label}: '{{}}' is not a valid {column.type}"
+                      + (f" (expected {column.format})" if column.format else ""), raw))]
+    if column.required:
+        out.append((raw.is_null(), pl.lit(f"{label}: required value missing")))
+    if column.min is not None:
+        out.append((value < column.min, pl.format(f"{label}: {{}} is below the minimum {column.min}", raw)))
+    if column.max is not None:
+        out.append((value > column.max, pl.format(f"{label}: {{}} is above the maximum {column.max}", raw)))
+    return out
+
+
+def _apply_types(rows: pl.DataFrame, contract: Contract) -> tuple[pl.DataFrame, pl.DataFrame]:
+    rows = rows.with_columns(pl.lit(None, dtype=pl.String).alias(c.source)
+                             for c in contract.columns if c.source not in rows.columns)
+    values = {c.name: _parsed(c) for c in contract.columns}
+    checks = [(cond, reason, c.name) for c in contract.columns for cond, reason in _problems(c, values[c.name])]
+    reason = pl.concat_str([pl.when(cond).then(r) for cond, r, _ in checks], separator="; ", ignore_nulls=True)
+    first_column = pl.coalesce([pl.when(cond).then(pl.lit(name)) for cond, _, name in checks])
+    flagged = rows.with_columns(_reason=reason, _column=first_column)
+    is_bad = pl.col("_reason").is_not_null() & (pl.col("_reason") != "")
+    sources = [c.source for c in contract.columns]
+    rejects = flagged.filter(is_bad).select(
+        pl.col(LINE),
+        pl.col("_column").alias("column_name"),
+        pl.col("_reason").alias("reason"),
+        pl.struct(sources).struct.json_encode().alias("record"),
+    )
+    good = flagged.filter(~is_bad).select([v.alias(name) for name, v in values.items()] + [pl.col(LINE)])
+    return good, rejects

@@ -19,7 +19,7 @@ import duckdb
 import polars as pl
 
 from ingestion.contracts import Contract
-from ingestion.readers import LINE, FileError, read_file
+from ingestion.readers import LINE, FileError, apply_contract, read_text_rows
 
 SQL_TYPES = {
     "string": "varchar", "json": "varchar", "integer": "bigint", "decimal": "decimal(18, 2)",
@@ -144,63 +144,83 @@ def load_source(
             continue
         done.add(digest)  # the same content twice in one landing folder loads once
         try:
-            good, rejects = read_file(path, contract, data)
-            result = FileResult(name, "loaded", good.height + rejects.height, good.height, rejects.height)
-            pending.add_rows(name, good, rejects)
+            rows, unreadable = read_text_rows(path, contract, data)
+            result = FileResult(name, "loaded")
+            pending.add_rows(result, rows, unreadable)
         except (FileError, OSError) as exc:
             result = FileResult(name, "failed", message=str(exc))
-        pending.add_ledger(result, digest, len(data))
+        pending.add_file(result, digest, len(data))
         report.files.append(result)
-        if pending.rows >= FLUSH_ROWS or number == len(files):
+        if pending.rows >= FLUSH_ROWS:
             pending.flush(conn, contract, report.batch_id, run_id)
         if progress and (number % 500 == 0 or number == len(files)):
-            progress(f"{contract.source}: {number}/{len(files)} files, {report.total('rows_loaded'):,} rows loaded")
+            progress(f"{contract.source}: {number}/{len(files)} files read")
     pending.flush(conn, contract, report.batch_id, run_id)
     return report
 
 
 class _Pending:
-    """Rows and ledger entries waiting to be committed together."""
+    """Files read but not yet committed: their rows are typed together, then committed with
+    their ledger entries in one transaction."""
 
     def __init__(self) -> None:
-        self.good: list[pl.DataFrame] = []
-        self.rejects: list[pl.DataFrame] = []
-        self.ledger: list[dict] = []
+        self.rows_by_file: list[pl.DataFrame] = []
+        self.unreadable: list[pl.DataFrame] = []
+        self.files: list[tuple[FileResult, str, int]] = []
         self.rows = 0
 
-    def add_rows(self, name: str, good: pl.DataFrame, rejects: pl.DataFrame) -> None:
-        if good.height:
-            self.good.append(good.with_columns(_source_file=pl.lit(name)))
-        if rejects.height:
-            self.rejects.append(rejects.with_columns(source_file=pl.lit(name)))
-        self.rows += good.height + rejects.height
+    def add_rows(self, result: FileResult, rows: pl.DataFrame, unreadable: pl.DataFrame) -> None:
+        name = pl.lit(result.source_file)
+        self.rows_by_file.append(rows.with_columns(_source_file=name))
+        self.unreadable.append(unreadable.with_columns(_source_file=name))
+        self.rows += rows.height + unreadable.height
 
-    def add_ledger(self, result: FileResult, digest: str, size: int) -> None:
-        self.ledger.append({
-            "source_file": result.source_file, "content_hash": digest, "size_bytes": size,
-            "status": result.status, "rows_read": result.rows_read, "rows_loaded": result.rows_loaded,
-            "rows_rejected": result.rows_rejected, "message": result.message or None,
-        })
+    def add_file(self, result: FileResult, digest: str, size: int) -> None:
+        self.files.append((result, digest, size))
+
+    def _type_rows(self, contract: Contract) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Type every pending file's rows at once, then count good and rejected rows per file."""
+        if self.rows_by_file:
+            good, rejects = apply_contract(pl.concat(self.rows_by_file, how="diagonal"), contract)
+            rejects = pl.concat([rejects, *self.unreadable], how="diagonal")
+        else:
+            good, rejects = pl.DataFrame(), pl.DataFrame()
+        per_file = {}
+        for frame, attr in ((good, "rows_loaded"), (rejects, "rows_rejected")):
+            if frame.height:
+                for name, n in frame.group_by("_source_file").len().iter_rows():
+                    per_file.setdefault(name, {})[attr] = n
+        for result, _, _ in self.files:
+            if result.status == "loaded":
+                counts = per_file.get(result.source_file, {})
+                result.rows_loaded = counts.get("rows_loaded", 0)
+                result.rows_rejected = counts.get("rows_rejected", 0)
+                result.rows_read = result.rows_loaded + result.rows_rejected
+        return good, rejects
 
     def flush(self, conn: duckdb.DuckDBPyConnection, contract: Contract, batch_id: str, run_id: str | None) -> None:
-        if not self.ledger:
+        if not self.files:
             return
+        good, rejects = self._type_rows(contract)
         now = datetime.now(UTC).replace(tzinfo=None)
         conn.execute("begin transaction")
         try:
-            if self.good:
-                incoming = pl.concat(self.good).with_columns(
-                    _batch_id=pl.lit(batch_id), _loaded_at=pl.lit(now))
+            if good.height:
+                incoming = good.with_columns(_batch_id=pl.lit(batch_id), _loaded_at=pl.lit(now))
                 conn.register("incoming_rows", incoming)
                 conn.execute(f'insert into raw."{contract.source}" by name select * from incoming_rows')
                 conn.unregister("incoming_rows")
-            if self.rejects:
-                rejects = pl.concat(self.rejects).with_columns(
+            if rejects.height:
+                rejects = rejects.rename({"_source_file": "source_file"}).with_columns(
                     batch_id=pl.lit(batch_id), source=pl.lit(contract.source), rejected_at=pl.lit(now))
                 conn.register("incoming_rejects", rejects)
                 conn.execute("insert into raw._rejects by name select * from incoming_rejects")
                 conn.unregister("incoming_rejects")
-            ledger = pl.DataFrame(self.ledger, infer_schema_length=None).with_columns(
+            ledger = pl.DataFrame([{
+                "source_file": r.source_file, "content_hash": digest, "size_bytes": size, "status": r.status,
+                "rows_read": r.rows_read, "rows_loaded": r.rows_loaded, "rows_rejected": r.rows_rejected,
+                "message": r.message or None,
+            } for r, digest, size in self.files], infer_schema_length=None).with_columns(
                 batch_id=pl.lit(batch_id), run_id=pl.lit(run_id, dtype=pl.String), source=pl.lit(contract.source),
                 contract_digest=pl.lit(contract.digest), loaded_at=pl.lit(now))
             conn.register("incoming_ledger", ledger)
@@ -210,7 +230,7 @@ class _Pending:
         except BaseException:
             conn.execute("rollback")
             raise
-        self.good, self.rejects, self.ledger, self.rows = [], [], [], 0
+        self.rows_by_file, self.unreadable, self.files, self.rows = [], [], [], 0
 
 
 __all__ = ["LINE", "FileResult", "LoadReport", "ensure_raw_tables", "load_source"]

@@ -27,6 +27,14 @@ class FileError(Exception):
 
 def read_file(path: Path, contract: Contract, data: bytes | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Apply a contract to one file. Returns (good rows, rejected rows)."""
+    rows, rejects = read_text_rows(path, contract, data)
+    good, bad = apply_contract(rows, contract)
+    return good, pl.concat([rejects, bad])
+
+
+def read_text_rows(path: Path, contract: Contract, data: bytes | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The file's rows as text under the file's own column names, and the lines that are not
+    rows at all. Many files' text rows can be typed together by `apply_contract`."""
     path = Path(path)
     data = path.read_bytes() if data is None else data
     if contract.format == "parquet":
@@ -38,8 +46,8 @@ def read_file(path: Path, contract: Contract, data: bytes | None = None) -> tupl
         else:
             text_rows, rejects = _jsonl_rows(path, buf, contract)
     _check_columns(path, text_rows, contract)
-    good, bad = _apply_types(text_rows, contract)
-    return good, pl.concat([rejects, bad])
+    keep = [c.source for c in contract.columns if c.source in text_rows.columns]
+    return text_rows.select(*keep, LINE), rejects
 
 
 def _empty_rejects() -> pl.DataFrame:
@@ -125,23 +133,23 @@ def _jsonl_rows(path: Path, buf: bytes, contract: Contract) -> tuple[pl.DataFram
 
 
 def _jsonl_rows_by_line(buf: bytes, schema: dict) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Slow path: each line parsed alone; a line that is not a JSON object is rejected."""
-    good, lines, rejects = [], [], []
-    for number, line in enumerate(buf.split(b"\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-            if not isinstance(obj, dict):
-                raise ValueError(f"a JSON {type(obj).__name__}, not an object")
-        except ValueError as exc:
-            rejects.append({LINE: number, "column_name": None, "reason": f"not a JSON object: {exc}",
-                            "record": line.decode(errors="replace")[:2000]})
-            continue
-        good.append(line)
-        lines.append(number)
-    df = pl.read_ndjson(b"\n".join(good), schema=schema) if good else pl.DataFrame(schema=schema)
-    return df.with_columns(pl.Series(LINE, lines, dtype=pl.Int64)), pl.DataFrame(rejects, schema=REJECT_SCHEMA)
+    """Slow path: every line is checked on its own (vectorised); lines that are not a JSON
+    object are rejected, the rest is parsed in one go."""
+    lines = pl.DataFrame({"text": pl.Series(buf.split(b"\n"), dtype=pl.Binary).cast(pl.String)})
+    lines = lines.with_row_index(LINE, offset=1).with_columns(pl.col(LINE).cast(pl.Int64))
+    lines = lines.filter(pl.col("text").str.strip_chars() != "")
+    is_object = pl.col("text").str.strip_chars().str.starts_with("{") & pl.col("text").str.json_path_match("$").is_not_null()
+    good = lines.filter(is_object)
+    rejects = lines.filter(~is_object).select(
+        LINE,
+        column_name=pl.lit(None, dtype=pl.String),
+        reason=pl.lit("not a JSON object (malformed or cut-off line)"),
+        record=pl.col("text").str.slice(0, 2000),
+    )
+    if good.height == 0:
+        return pl.DataFrame(schema={**schema, LINE: pl.Int64}), rejects
+    rows = pl.read_ndjson("\n".join(good["text"]).encode(), schema=schema)
+    return rows.with_columns(good[LINE]), rejects
 
 
 # ---- Parquet --------------------------------------------------------------------------------
@@ -211,7 +219,9 @@ def _problems(column: Column, value: pl.Expr) -> list[tuple[pl.Expr, pl.Expr]]:
     return out
 
 
-def _apply_types(rows: pl.DataFrame, contract: Contract) -> tuple[pl.DataFrame, pl.DataFrame]:
+def apply_contract(rows: pl.DataFrame, contract: Contract) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Type text rows under canonical names; rows that break the contract become rejects.
+    Columns other than the contract's (say `_source_file`) are carried along."""
     rows = rows.with_columns(pl.lit(None, dtype=pl.String).alias(c.source)
                              for c in contract.columns if c.source not in rows.columns)
     values = {c.name: _parsed(c) for c in contract.columns}
@@ -221,11 +231,13 @@ def _apply_types(rows: pl.DataFrame, contract: Contract) -> tuple[pl.DataFrame, 
     flagged = rows.with_columns(_reason=reason, _column=first_column)
     is_bad = pl.col("_reason").is_not_null() & (pl.col("_reason") != "")
     sources = [c.source for c in contract.columns]
+    extra = [c for c in rows.columns if c not in sources and c != LINE]
     rejects = flagged.filter(is_bad).select(
+        *extra,
         pl.col(LINE),
         pl.col("_column").alias("column_name"),
         pl.col("_reason").alias("reason"),
         pl.struct(sources).struct.json_encode().alias("record"),
     )
-    good = flagged.filter(~is_bad).select([v.alias(name) for name, v in values.items()] + [pl.col(LINE)])
+    good = flagged.filter(~is_bad).select([v.alias(name) for name, v in values.items()] + [LINE, *extra])
     return good, rejects

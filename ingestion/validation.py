@@ -1,0 +1,112 @@
+"""Great Expectations suites per source, built from the source's contract.
+
+The reader already rejects rows it cannot type; these suites are the second line of defence on
+what reached raw: keys present, amounts not negative, timestamps in a sane range (critical,
+they block downstream assets) and enumerations (a warning: a new value needs a look, not a
+stopped pipeline). Great Expectations is imported inside the functions: it adds seconds to
+start-up.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import polars as pl
+
+from ingestion.contracts import Contract
+
+EARLIEST = {"date": datetime(1900, 1, 1), "datetime": datetime(2000, 1, 1), "epoch_seconds": datetime(2000, 1, 1)}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    expectation: str
+    column: str
+    critical: bool
+    success: bool
+    unexpected: int
+    examples: list
+
+    def describe(self) -> str:
+        status = "ok" if self.success else f"FAILED ({self.unexpected} rows, e.g. {self.examples[:3]})"
+        return f"{self.expectation}({self.column}){' [critical]' if self.critical else ''}: {status}"
+
+
+def _context():
+    """An in-memory Great Expectations context: no files, no analytics, no progress bars."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context
+
+
+def build_suite(contract: Contract, now: datetime | None = None):
+    """The suite for one source; returns (suite, {expectation id: critical})."""
+    import great_expectations as gx
+
+    _context()
+
+    latest = (now or datetime.now()) + timedelta(days=1)
+    suite = gx.ExpectationSuite(name=f"{contract.source}_raw")
+    critical: dict[str, bool] = {}
+
+    def add(expectation, is_critical: bool) -> None:
+        added = suite.add_expectation(expectation)
+        critical[added.id] = is_critical
+
+    for column in contract.columns:
+        name = column.name
+        if column.required or name in contract.key:
+            add(gx.expectations.ExpectColumnValuesToNotBeNull(column=name), True)
+        if column.type in ("integer", "decimal") and (column.min is not None or column.max is not None):
+            add(gx.expectations.ExpectColumnValuesToBeBetween(
+                column=name, min_value=column.min, max_value=column.max), True)
+        if column.type in EARLIEST:
+            add(gx.expectations.ExpectColumnValuesToBeBetween(
+                column=name, min_value=EARLIEST[column.type], max_value=latest), True)
+        if column.allowed is not None:
+            add(gx.expectations.ExpectColumnValuesToBeInSet(column=name, value_set=list(column.allowed)), False)
+    return suite, critical
+
+
+def validate(df: pl.DataFrame, contract: Contract, now: datetime | None = None) -> list[Outcome]:
+    """Run the source's suite on rows of its raw table (canonical column names)."""
+    context = _context()
+    suite, critical = build_suite(contract, now)
+    frame = _for_pandas(df, contract)
+    batch = (context.data_sources.add_pandas(f"{contract.source}_frames")
+             .add_dataframe_asset(contract.source)
+             .add_batch_definition_whole_dataframe("rows")
+             .get_batch(batch_parameters={"dataframe": frame}))
+    result = batch.validate(suite)
+    outcomes = []
+    for r in result.results:
+        config = r.expectation_config
+        outcomes.append(Outcome(
+            expectation=config.type,
+            column=config.kwargs.get("column", ""),
+            critical=critical.get(config.id, False),
+            success=bool(r.success),
+            unexpected=int(r.result.get("unexpected_count") or 0),
+            examples=[str(v) for v in (r.result.get("partial_unexpected_list") or [])[:5]],
+        ))
+    return outcomes
+
+
+def _for_pandas(df: pl.DataFrame, contract: Contract):
+    """Great Expectations takes pandas, not polars; dates become timestamps to compare."""
+    columns = [c for c in contract.columns if c.name in df.columns]
+    cast = []
+    for c in columns:
+        if c.type == "decimal":
+            cast.append(pl.col(c.name).cast(pl.Float64))
+        elif c.type == "date":
+            cast.append(pl.col(c.name).cast(pl.Datetime("us")))
+        else:
+            cast.append(pl.col(c.name))
+    return df.select(cast).to_pandas()

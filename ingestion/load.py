@@ -108,6 +108,13 @@ def ensure_raw_tables(conn: duckdb.DuckDBPyConnection, contract: Contract) -> No
             conn.execute(f'alter table raw."{contract.source}" add column "{c.name}" {SQL_TYPES[c.type]}')
 
 
+def first_row(conn: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple | None:
+    """The first row of a query, or None. Fetches everything: DuckDB 2.0 refuses new work on a
+    connection while a result is unfinished."""
+    rows = conn.execute(sql, params or []).fetchall()
+    return rows[0] if rows else None
+
+
 def file_digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -233,4 +240,4 @@ class _Pending:
         self.rows_by_file, self.unreadable, self.files, self.rows = [], [], [], 0
 
 
-__all__ = ["LINE", "FileResult", "LoadReport", "ensure_raw_tables", "load_source"]
+__all__ = ["LINE", "FileResult", "LoadReport", "ensure_raw_tables", "first_row", "load_source"]

@@ -18,6 +18,17 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run(args: argparse.Namespace) -> int:
+    from scrm.pipeline import run_pipeline, summary
+
+    t = time.perf_counter()
+    ok, checks = run_pipeline()
+    print(summary(checks))
+    print(f"\npipeline {'succeeded' if ok else 'FAILED'} in {time.perf_counter() - t:.1f}s "
+          "(the run is in the Dagster UI: make dev)")
+    return 0 if ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scrm", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -26,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--seed", type=int, default=42)
     gen.add_argument("--out", default="data/sample")
     gen.set_defaults(func=_generate)
+    run = sub.add_parser("run", help="load new landing files, validate and build every model")
+    run.set_defaults(func=_run)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -1,0 +1,45 @@
+{#-
+  Identifier normalisation. DuckDB-specific functions live here so models stay portable.
+-#}
+
+{#- Mobile number text -> 11 ASCII digits (1[3-9]xxxxxxxxx), or null when it identifies
+    nobody: masked (138****5678), too short, not a mainland mobile. Handles +86 / 86- / 0086
+    prefixes, spaces, dashes and full-width digits. -#}
+{% macro normalize_phone(column) -%}
+    {%- set digits = "regexp_replace(translate(" ~ column ~ ", '０１２３４５６７８９', '0123456789'), '[^0-9]', '', 'g')" -%}
+    {%- set national = "case when length(" ~ digits ~ ") = 13 and " ~ digits ~ " like '86%' then substr(" ~ digits ~ ", 3)"
+        ~ " when length(" ~ digits ~ ") = 15 and " ~ digits ~ " like '0086%' then substr(" ~ digits ~ ", 5)"
+        ~ " else " ~ digits ~ " end" -%}
+    case
+        when {{ is_masked_phone(column) }} then null
+        when regexp_full_match({{ national }}, '1[3-9][0-9]{9}') then {{ national }}
+    end
+{%- endmacro %}
+
+{#- True when a platform masked the number (138****5678): it must never link anyone. -#}
+{% macro is_masked_phone(column) -%}
+    coalesce(({{ column }} like '%*%'), false)
+{%- endmacro %}
+
+{#- E-mail: trimmed and lower-cased; null unless it looks like local@domain. -#}
+{% macro normalize_email(column) -%}
+    case when regexp_matches(lower(trim({{ column }})), '^[^@\s]+@[^@\s]+\.[^@\s]+$')
+         then lower(trim({{ column }})) end
+{%- endmacro %}
+
+{#- Other identifiers (card numbers, openids, buyer ids): trimmed, empty -> null. -#}
+{% macro normalize_id(column) -%}
+    nullif(trim({{ column }}), '')
+{%- endmacro %}
+
+{#- Keep the latest version of each key. `order_by` lists the columns that order versions,
+    newest first. Portable (row_number), unlike DuckDB's qualify. -#}
+{% macro latest_version(relation, key, order_by) -%}
+    select * exclude (_version_rank) from (
+        select
+            *,
+            row_number() over (partition by {{ key }} order by {{ order_by }}) as _version_rank
+        from {{ relation }}
+    ) as versions
+    where _version_rank = 1
+{%- endmacro %}

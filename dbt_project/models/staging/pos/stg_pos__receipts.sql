@@ -1,0 +1,41 @@
+-- One row per POS receipt. Returns are receipts of their own: signed_amount_yuan is
+-- negative for them, so sums are net of returns.
+with
+
+source as (
+    select * from {{ source('pos', 'pos_receipts') }}
+),
+
+latest as (
+    {{ latest_version('source', 'receipt_no', '_loaded_at desc, _line_number desc') }}
+),
+
+renamed as (
+    select
+        -- ids
+        receipt_no,
+        store_id,
+        original_receipt_no,
+        {{ normalize_id('member_card_no') }} as member_card_no,
+
+        -- personal data
+        phone as phone_raw,
+        {{ normalize_phone('phone') }} as phone_normalized,
+
+        -- amounts
+        receipt_type,
+        amount_yuan,
+        case when receipt_type = 'return' then -amount_yuan else amount_yuan end as signed_amount_yuan,
+        payment_method,
+        item_count,
+
+        -- timestamps
+        sold_at,
+
+        -- lineage
+        _source_file,
+        _loaded_at
+    from latest
+)
+
+select * from renamed

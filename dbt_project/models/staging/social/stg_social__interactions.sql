@@ -1,0 +1,34 @@
+-- One row per interaction event; an event delivered twice counts once.
+with
+
+source as (
+    select * from {{ source('social', 'social_interactions') }}
+),
+
+latest as (
+    {{ latest_version('source', 'event_id', '_loaded_at desc, _line_number desc') }}
+),
+
+renamed as (
+    select
+        -- ids
+        event_id,
+        platform,
+        user_id as platform_user_id,
+        content_id,
+        reply_to as reply_to_event_id,
+
+        -- what happened
+        event_type,
+        event_type = 'brand_reply' as is_brand_reply,
+
+        -- timestamps
+        event_time as event_at,
+
+        -- lineage
+        _source_file,
+        _loaded_at
+    from latest
+)
+
+select * from renamed

@@ -1,0 +1,55 @@
+-- One row per WeChat follower (openid). The subscription status comes from the latest
+-- event (follow or unfollow); the profile from the latest time the user was subscribed,
+-- because WeChat answers an unsubscribed user with ids only.
+with
+
+source as (
+    select * from {{ source('wechat', 'wechat_followers') }}
+),
+
+subscribed_rows as (
+    select * from source where subscribe = 1
+),
+
+latest_profile as (
+    {{ latest_version('subscribed_rows', 'openid', 'subscribe_time desc, _loaded_at desc, _line_number desc') }}
+),
+
+latest_status as (
+    {{ latest_version('source', 'openid', 'coalesce(unsubscribe_time, subscribe_time) desc, _loaded_at desc, _line_number desc') }}
+),
+
+renamed as (
+    select
+        -- ids
+        {{ normalize_id('latest_status.openid') }} as openid,
+        {{ normalize_id('coalesce(latest_status.unionid, latest_profile.unionid)') }} as unionid,
+
+        -- profile
+        latest_profile.nickname,
+        case latest_profile.sex when 1 then '男' when 2 then '女' end as gender,
+        nullif(latest_profile.city, '') as city,
+        latest_profile.tagid_list as tag_ids_json,
+
+        -- how they came: a QR scene string ref_<campaign>_<referrer openid> is a referral
+        latest_profile.subscribe_scene,
+        nullif(latest_profile.qr_scene_str, '') as qr_scene_str,
+        case when latest_profile.qr_scene_str like 'ref\_%' escape '\'
+            then regexp_extract(latest_profile.qr_scene_str, '^ref_([^_]+)_(.+)$', 1) end as referral_campaign,
+        case when latest_profile.qr_scene_str like 'ref\_%' escape '\'
+            then regexp_extract(latest_profile.qr_scene_str, '^ref_([^_]+)_(.+)$', 2) end as referrer_openid,
+
+        -- status
+        latest_status.subscribe = 1 as is_subscribed,
+        latest_profile.subscribe_time as subscribed_at,
+        latest_status.unsubscribe_time as unsubscribed_at,
+
+        -- lineage
+        latest_status._source_file,
+        latest_status._loaded_at
+    from latest_status
+    left join latest_profile
+        on latest_status.openid = latest_profile.openid
+)
+
+select * from renamed

@@ -1,0 +1,24 @@
+"""The dbt models as Dagster assets: one graph with the raw assets that feed them."""
+
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from orchestration.project import dbt_project
+
+
+class Translator(DagsterDbtTranslator):
+    """Group models by their folder (staging, intermediate, marts). Sources keep the raw asset
+    key from their `meta.dagster.asset_key`, which the default translator already reads."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "model":
+            return dbt_resource_props["fqn"][1]
+        return super().get_group_name(dbt_resource_props)
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=Translator())
+def scrm_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    yield from dbt.cli(["build"], context=context).stream()

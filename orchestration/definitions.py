@@ -1,0 +1,31 @@
+"""The one Definitions object of the project."""
+
+import dagster as dg
+
+from ingestion.contracts import load_contracts
+from orchestration.checks import build_raw_check
+from orchestration.dbt_assets import scrm_dbt_models
+from orchestration.jobs import pipeline_job
+from orchestration.raw_assets import build_raw_asset
+from orchestration.resources import build_resources
+from orchestration.schedules import daily_schedule
+from orchestration.sensors import landing_sensor
+from orchestration.settings import apply_defaults
+
+
+def build_definitions() -> dg.Definitions:
+    apply_defaults()
+    contracts = load_contracts().values()
+    return dg.Definitions(
+        assets=[*(build_raw_asset(c) for c in contracts), scrm_dbt_models],
+        asset_checks=[build_raw_check(c) for c in contracts],
+        jobs=[pipeline_job],
+        schedules=[daily_schedule],
+        sensors=[landing_sensor],
+        resources=build_resources(),
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_definitions()

@@ -1,0 +1,33 @@
+"""Where things live. Every path comes from an environment variable with a default inside
+the project, so a fresh clone works as it is; relative values are taken from the project root.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from orchestration.project import ROOT
+
+DEFAULTS = {
+    "SCRM_DUCKDB_PATH": "data/warehouse.duckdb",
+    "SCRM_LANDING_DIR": "data/sample/landing",
+    "DAGSTER_HOME": "dagster_home",
+    "DBT_TARGET_PATH": "target",
+    "DBT_PROFILES_DIR": "dbt_project",
+}
+
+
+def path_setting(name: str) -> Path:
+    """An environment path setting, absolute."""
+    value = Path(os.environ.get(name) or DEFAULTS[name])
+    return value if value.is_absolute() else ROOT / value
+
+
+def apply_defaults() -> None:
+    """Put the defaults into the environment (absolute), so dbt's subprocess sees the same
+    DuckDB file and Dagster the same instance as every other entry point."""
+    for name in DEFAULTS:
+        os.environ[name] = str(path_setting(name))
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")

@@ -1,0 +1,67 @@
+"""Run the whole pipeline from the command line, on the same Dagster instance as the UI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+from ingestion.load import first_row
+
+from orchestration.settings import apply_defaults, path_setting
+
+
+def prepare_dbt() -> None:
+    """dagster-dbt loads the dbt manifest at import: write it first (`dbt parse`)."""
+    from orchestration.project import ROOT
+
+    dbt = Path(sys.executable).parent / "dbt"
+    subprocess.run([str(dbt), "parse", "--quiet"], cwd=ROOT, check=True)
+
+
+def run_pipeline() -> tuple[bool, list]:
+    """Materialise every asset; returns (success, check evaluations)."""
+    apply_defaults()
+    prepare_dbt()
+    import dagster as dg
+
+    from orchestration.definitions import build_definitions
+
+    defs = build_definitions()
+    job = defs.resolve_job_def("scrm_pipeline")
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            instance=instance, raise_on_error=False, resources=defs.resources,
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}})
+    return result.success, result.get_asset_check_evaluations()
+
+
+def summary(checks: list) -> str:
+    """Rows loaded and rejected per source, files that failed, and the checks."""
+    warehouse = path_setting("SCRM_DUCKDB_PATH")
+    lines = [f"warehouse: {warehouse}", "",
+             f"{'source':<22}{'files':>7}{'failed':>8}{'rows read':>12}{'loaded':>12}{'rejected':>10}{'raw rows':>12}"]
+    with duckdb.connect(str(warehouse)) as conn:
+        rows = conn.execute("""
+            select source, count(*) filter (where status = 'loaded'), count(*) filter (where status = 'failed'),
+                   sum(rows_read), sum(rows_loaded), sum(rows_rejected)
+            from raw._load_ledger group by source order by source""").fetchall()
+        for source, files, failed, read, loaded, rejected in rows:
+            raw = first_row(conn, f'select count(*) from raw."{source}"')[0]
+            lines.append(f"{source:<22}{files:>7}{failed:>8}{read:>12,}{loaded:>12,}{rejected:>10,}{raw:>12,}")
+        failures = conn.execute(
+            "select source_file, message from raw._load_ledger where status = 'failed' order by 1").fetchall()
+    for name, message in failures:
+        lines.append(f"  failed file {name}: {message}")
+    lines.append("")
+    suites = [c for c in checks if c.check_name == "great_expectations"]
+    for check in sorted(suites, key=lambda c: c.asset_key.to_user_string()):
+        state = "passed" if check.passed else f"FAILED ({check.severity.value})"
+        lines.append(f"great expectations {check.asset_key.to_user_string():<28}{state}")
+    tests = [c for c in checks if c.check_name != "great_expectations"]
+    failed = [c for c in tests if not c.passed]
+    lines.append(f"dbt tests: {len(tests) - len(failed)} passed, {len(failed)} failed")
+    lines.extend(f"  FAILED {c.asset_key.to_user_string()}:{c.check_name}" for c in failed)
+    return "\n".join(lines)

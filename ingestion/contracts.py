@@ -16,8 +16,19 @@ CONTRACTS_DIR = Path(__file__).parent / "contracts"
 FORMATS = ("csv", "jsonl", "parquet")
 TYPES = ("string", "integer", "decimal", "boolean", "date", "datetime", "epoch_seconds", "json")
 CONTRACT_KEYS = {"source", "description", "files", "format", "encoding", "key", "columns"}
-COLUMN_KEYS = {"from", "type", "required", "identifier", "format", "min", "max", "allowed",
-               "true_values", "false_values", "description"}
+COLUMN_KEYS = {
+    "from",
+    "type",
+    "required",
+    "identifier",
+    "format",
+    "min",
+    "max",
+    "allowed",
+    "true_values",
+    "false_values",
+    "description",
+}
 
 
 class ContractError(ValueError):

@@ -22,8 +22,14 @@ from ingestion.contracts import Contract
 from ingestion.readers import LINE, FileError, apply_contract, read_text_rows
 
 SQL_TYPES = {
-    "string": "varchar", "json": "varchar", "integer": "bigint", "decimal": "decimal(18, 2)",
-    "boolean": "boolean", "date": "date", "datetime": "timestamp", "epoch_seconds": "timestamp",
+    "string": "varchar",
+    "json": "varchar",
+    "integer": "bigint",
+    "decimal": "decimal(18, 2)",
+    "boolean": "boolean",
+    "date": "date",
+    "datetime": "timestamp",
+    "epoch_seconds": "timestamp",
 }
 FLUSH_ROWS = 1_000_000  # commit at least this often, to bound memory on big loads
 
@@ -80,9 +86,12 @@ class LoadReport:
 
     def summary(self) -> dict:
         return {
-            "files_loaded": self.count("loaded"), "files_failed": self.count("failed"),
-            "files_skipped": self.count("skipped"), "rows_read": self.total("rows_read"),
-            "rows_loaded": self.total("rows_loaded"), "rows_rejected": self.total("rows_rejected"),
+            "files_loaded": self.count("loaded"),
+            "files_failed": self.count("failed"),
+            "files_skipped": self.count("skipped"),
+            "rows_read": self.total("rows_read"),
+            "rows_loaded": self.total("rows_loaded"),
+            "rows_rejected": self.total("rows_rejected"),
         }
 
 
@@ -100,9 +109,13 @@ def ensure_raw_tables(conn: duckdb.DuckDBPyConnection, contract: Contract) -> No
             _batch_id varchar not null,
             _loaded_at timestamp not null
         )""")
-    existing = {r[0] for r in conn.execute(
-        "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?",
-        [contract.source]).fetchall()}
+    existing = {
+        r[0]
+        for r in conn.execute(
+            "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?",
+            [contract.source],
+        ).fetchall()
+    }
     for c in contract.columns:  # columns only ever get added: raw is append-only
         if c.name not in existing:
             conn.execute(f'alter table raw."{contract.source}" add column "{c.name}" {SQL_TYPES[c.type]}')
@@ -124,7 +137,8 @@ def _done_before(conn: duckdb.DuckDBPyConnection, contract: Contract) -> set[str
     rows = conn.execute(
         """select content_hash from raw._load_ledger
            where source = ? and (status = 'loaded' or contract_digest = ?)""",
-        [contract.source, contract.digest]).fetchall()
+        [contract.source, contract.digest],
+    ).fetchall()
     return {r[0] for r in rows}
 
 
@@ -219,17 +233,33 @@ class _Pending:
                 conn.unregister("incoming_rows")
             if rejects.height:
                 rejects = rejects.rename({"_source_file": "source_file"}).with_columns(
-                    batch_id=pl.lit(batch_id), source=pl.lit(contract.source), rejected_at=pl.lit(now))
+                    batch_id=pl.lit(batch_id), source=pl.lit(contract.source), rejected_at=pl.lit(now)
+                )
                 conn.register("incoming_rejects", rejects)
                 conn.execute("insert into raw._rejects by name select * from incoming_rejects")
                 conn.unregister("incoming_rejects")
-            ledger = pl.DataFrame([{
-                "source_file": r.source_file, "content_hash": digest, "size_bytes": size, "status": r.status,
-                "rows_read": r.rows_read, "rows_loaded": r.rows_loaded, "rows_rejected": r.rows_rejected,
-                "message": r.message or None,
-            } for r, digest, size in self.files], infer_schema_length=None).with_columns(
-                batch_id=pl.lit(batch_id), run_id=pl.lit(run_id, dtype=pl.String), source=pl.lit(contract.source),
-                contract_digest=pl.lit(contract.digest), loaded_at=pl.lit(now))
+            ledger = pl.DataFrame(
+                [
+                    {
+                        "source_file": r.source_file,
+                        "content_hash": digest,
+                        "size_bytes": size,
+                        "status": r.status,
+                        "rows_read": r.rows_read,
+                        "rows_loaded": r.rows_loaded,
+                        "rows_rejected": r.rows_rejected,
+                        "message": r.message or None,
+                    }
+                    for r, digest, size in self.files
+                ],
+                infer_schema_length=None,
+            ).with_columns(
+                batch_id=pl.lit(batch_id),
+                run_id=pl.lit(run_id, dtype=pl.String),
+                source=pl.lit(contract.source),
+                contract_digest=pl.lit(contract.digest),
+                loaded_at=pl.lit(now),
+            )
             conn.register("incoming_ledger", ledger)
             conn.execute("insert into raw._load_ledger by name select * from incoming_ledger")
             conn.unregister("incoming_ledger")

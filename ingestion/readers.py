@@ -84,8 +84,10 @@ def _csv_rows(path: Path, buf: bytes, contract: Contract) -> tuple[pl.DataFrame,
     if last is not None and b"\n" in buf:
         fields = next(csv.reader(io.StringIO(last.decode())), [])
         if len(fields) != len(header):
-            raise FileError(f"{path}: truncated: the last line has {len(fields)} of {len(header)} fields "
-                            "and no line break (was the upload cut off?)")
+            raise FileError(
+                f"{path}: truncated: the last line has {len(fields)} of {len(header)} fields "
+                "and no line break (was the upload cut off?)"
+            )
     try:
         df = pl.read_csv(buf, infer_schema=False, has_header=True, raise_if_empty=False)
         return df.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64)), _empty_rejects()
@@ -105,9 +107,14 @@ def _csv_rows_by_line(path: Path, buf: bytes, header: list[str]) -> tuple[pl.Dat
             good.append([v if v != "" else None for v in row])
             lines.append(reader.line_num)
         else:
-            rejects.append({LINE: reader.line_num, "column_name": None,
-                            "reason": f"{len(row)} fields where the header has {len(header)}",
-                            "record": json.dumps(row, ensure_ascii=False)})
+            rejects.append(
+                {
+                    LINE: reader.line_num,
+                    "column_name": None,
+                    "reason": f"{len(row)} fields where the header has {len(header)}",
+                    "record": json.dumps(row, ensure_ascii=False),
+                }
+            )
     df = pl.DataFrame(good, schema={h: pl.String for h in header}, orient="row")
     df = df.with_columns(pl.Series(LINE, lines, dtype=pl.Int64))
     return df, pl.DataFrame(rejects, schema=REJECT_SCHEMA)
@@ -121,8 +128,9 @@ def _jsonl_rows(path: Path, buf: bytes, contract: Contract) -> tuple[pl.DataFram
         try:
             json.loads(last)
         except ValueError as exc:
-            raise FileError(f"{path}: truncated: the last line is not complete JSON and has no line "
-                            "break (was the upload cut off?)") from exc
+            raise FileError(
+                f"{path}: truncated: the last line is not complete JSON and has no line break (was the upload cut off?)"
+            ) from exc
     if b"\n\n" not in buf and not buf.startswith(b"\n"):
         try:
             df = pl.read_ndjson(buf, schema=schema)
@@ -138,7 +146,9 @@ def _jsonl_rows_by_line(buf: bytes, schema: dict) -> tuple[pl.DataFrame, pl.Data
     lines = pl.DataFrame({"text": pl.Series(buf.split(b"\n"), dtype=pl.Binary).cast(pl.String)})
     lines = lines.with_row_index(LINE, offset=1).with_columns(pl.col(LINE).cast(pl.Int64))
     lines = lines.filter(pl.col("text").str.strip_chars() != "")
-    is_object = pl.col("text").str.strip_chars().str.starts_with("{") & pl.col("text").str.json_path_match("$").is_not_null()
+    is_object = (
+        pl.col("text").str.strip_chars().str.starts_with("{") & pl.col("text").str.json_path_match("$").is_not_null()
+    )
     good = lines.filter(is_object)
     rejects = lines.filter(~is_object).select(
         LINE,
@@ -172,8 +182,10 @@ def _check_columns(path: Path, rows: pl.DataFrame, contract: Contract) -> None:
         missing = [c.source for c in contract.required if c.source not in rows.columns]
     if missing:
         found = ", ".join(c for c in rows.columns if c != LINE)
-        raise FileError(f"{path}: missing required column(s) {', '.join(missing)} (the file has: {found}); "
-                        f"see the 'from' keys in {contract.path.name}")
+        raise FileError(
+            f"{path}: missing required column(s) {', '.join(missing)} (the file has: {found}); "
+            f"see the 'from' keys in {contract.path.name}"
+        )
 
 
 def _parsed(column: Column) -> pl.Expr:
@@ -190,8 +202,12 @@ def _parsed(column: Column) -> pl.Expr:
     if kind == "decimal":
         return text.cast(pl.Decimal(18, 2), strict=False)
     if kind == "boolean":
-        return (pl.when(text.is_in(list(column.true_values))).then(True)
-                .when(text.is_in(list(column.false_values))).then(False))
+        return (
+            pl.when(text.is_in(list(column.true_values)))
+            .then(True)
+            .when(text.is_in(list(column.false_values)))
+            .then(False)
+        )
     if kind == "date":
         return text.str.to_date(column.format, strict=False)
     if kind == "epoch_seconds":
@@ -207,9 +223,16 @@ def _problems(column: Column, value: pl.Expr) -> list[tuple[pl.Expr, pl.Expr]]:
     """(condition, reason) pairs that reject a row because of this column."""
     raw = pl.col(column.source)
     label = f"{column.name} ({column.source})" if column.name != column.source else column.name
-    out = [(raw.is_not_null() & value.is_null(),
-            pl.format(f"{label}: '{{}}' is not a valid {column.type}"
-                      + (f" (expected {column.format})" if column.format else ""), raw))]
+    out = [
+        (
+            raw.is_not_null() & value.is_null(),
+            pl.format(
+                f"{label}: '{{}}' is not a valid {column.type}"
+                + (f" (expected {column.format})" if column.format else ""),
+                raw,
+            ),
+        )
+    ]
     if column.required:
         out.append((raw.is_null(), pl.lit(f"{label}: required value missing")))
     if column.min is not None:
@@ -222,8 +245,9 @@ def _problems(column: Column, value: pl.Expr) -> list[tuple[pl.Expr, pl.Expr]]:
 def apply_contract(rows: pl.DataFrame, contract: Contract) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Type text rows under canonical names; rows that break the contract become rejects.
     Columns other than the contract's (say `_source_file`) are carried along."""
-    rows = rows.with_columns(pl.lit(None, dtype=pl.String).alias(c.source)
-                             for c in contract.columns if c.source not in rows.columns)
+    rows = rows.with_columns(
+        pl.lit(None, dtype=pl.String).alias(c.source) for c in contract.columns if c.source not in rows.columns
+    )
     values = {c.name: _parsed(c) for c in contract.columns}
     checks = [(cond, reason, c.name) for c in contract.columns for cond, reason in _problems(c, values[c.name])]
     reason = pl.concat_str([pl.when(cond).then(r) for cond, r, _ in checks], separator="; ", ignore_nulls=True)

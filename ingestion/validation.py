@@ -46,55 +46,64 @@ def _context():
 
 
 def build_suite(contract: Contract, now: datetime | None = None):
-    """The suite for one source; returns (suite, {expectation id: critical})."""
+    """The suite for one source; an expectation's meta says whether it is critical."""
     import great_expectations as gx
 
     _context()
 
     latest = (now or datetime.now()) + timedelta(days=1)
     suite = gx.ExpectationSuite(name=f"{contract.source}_raw")
-    critical: dict[str, bool] = {}
 
     def add(expectation, is_critical: bool) -> None:
-        added = suite.add_expectation(expectation)
-        critical[added.id] = is_critical
+        expectation.meta = {"critical": is_critical}
+        suite.add_expectation(expectation)
 
     for column in contract.columns:
         name = column.name
         if column.required or name in contract.key:
             add(gx.expectations.ExpectColumnValuesToNotBeNull(column=name), True)
         if column.type in ("integer", "decimal") and (column.min is not None or column.max is not None):
-            add(gx.expectations.ExpectColumnValuesToBeBetween(
-                column=name, min_value=column.min, max_value=column.max), True)
+            add(
+                gx.expectations.ExpectColumnValuesToBeBetween(column=name, min_value=column.min, max_value=column.max),
+                True,
+            )
         if column.type in EARLIEST:
-            add(gx.expectations.ExpectColumnValuesToBeBetween(
-                column=name, min_value=EARLIEST[column.type], max_value=latest), True)
+            add(
+                gx.expectations.ExpectColumnValuesToBeBetween(
+                    column=name, min_value=EARLIEST[column.type], max_value=latest
+                ),
+                True,
+            )
         if column.allowed is not None:
             add(gx.expectations.ExpectColumnValuesToBeInSet(column=name, value_set=list(column.allowed)), False)
-    return suite, critical
+    return suite
 
 
 def validate(df: pl.DataFrame, contract: Contract, now: datetime | None = None) -> list[Outcome]:
     """Run the source's suite on rows of its raw table (canonical column names)."""
     context = _context()
-    suite, critical = build_suite(contract, now)
+    suite = build_suite(contract, now)
     frame = _for_pandas(df, contract)
-    batch = (context.data_sources.add_pandas(f"{contract.source}_frames")
-             .add_dataframe_asset(contract.source)
-             .add_batch_definition_whole_dataframe("rows")
-             .get_batch(batch_parameters={"dataframe": frame}))
+    batch = (
+        context.data_sources.add_pandas(f"{contract.source}_frames")
+        .add_dataframe_asset(contract.source)
+        .add_batch_definition_whole_dataframe("rows")
+        .get_batch(batch_parameters={"dataframe": frame})
+    )
     result = batch.validate(suite)
     outcomes = []
     for r in result.results:
         config = r.expectation_config
-        outcomes.append(Outcome(
-            expectation=config.type,
-            column=config.kwargs.get("column", ""),
-            critical=critical.get(config.id, False),
-            success=bool(r.success),
-            unexpected=int(r.result.get("unexpected_count") or 0),
-            examples=[str(v) for v in (r.result.get("partial_unexpected_list") or [])[:5]],
-        ))
+        outcomes.append(
+            Outcome(
+                expectation=config.type,
+                column=config.kwargs.get("column", ""),
+                critical=bool((config.meta or {}).get("critical")),
+                success=bool(r.success),
+                unexpected=int(r.result.get("unexpected_count") or 0),
+                examples=[str(v) for v in (r.result.get("partial_unexpected_list") or [])[:5]],
+            )
+        )
     return outcomes
 
 

@@ -28,9 +28,9 @@ def _metadata(report: LoadReport, total_rows: int, total_rejects: int) -> dict:
 
 
 def build_raw_asset(contract: Contract) -> dg.AssetsDefinition:
-    columns = dg.TableSchema(columns=[
-        dg.TableColumn(c.name, c.type, description=c.description) for c in contract.columns
-    ])
+    columns = dg.TableSchema(
+        columns=[dg.TableColumn(c.name, c.type, description=c.description) for c in contract.columns]
+    )
 
     @dg.asset(
         key=raw_key(contract.source),

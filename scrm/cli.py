@@ -24,8 +24,10 @@ def _run(args: argparse.Namespace) -> int:
     t = time.perf_counter()
     ok, checks = run_pipeline()
     print(summary(checks))
-    print(f"\npipeline {'succeeded' if ok else 'FAILED'} in {time.perf_counter() - t:.1f}s "
-          "(the run is in the Dagster UI: make dev)")
+    print(
+        f"\npipeline {'succeeded' if ok else 'FAILED'} in {time.perf_counter() - t:.1f}s "
+        "(the run is in the Dagster UI: make dev)"
+    )
     return 0 if ok else 1
 
 

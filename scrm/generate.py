@@ -10,18 +10,51 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
 SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈")
-GIVEN = list("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂兰玉萍红梅鑫波斌宇浩凯健俊帆帅旭宁龙林欣佳琪思雨晨阳婷雪慧颖露瑶")
+GIVEN = list(
+    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂兰玉萍红梅鑫波斌宇浩凯健俊帆帅旭宁龙林欣佳琪思雨晨阳婷雪慧颖露瑶"
+)
 CITIES = ["上海", "北京", "广州", "深圳", "杭州", "成都", "南京", "武汉", "苏州", "西安", "重庆", "天津"]
 CITY_WEIGHTS = np.array([16, 14, 10, 10, 9, 8, 7, 6, 6, 5, 5, 4], dtype=float)
-MOBILE_PREFIXES = np.array([130, 131, 132, 133, 135, 136, 137, 138, 139, 150, 151, 152, 155, 156,
-                            157, 158, 159, 176, 177, 178, 180, 181, 182, 183, 185, 186, 187, 188, 189])
+MOBILE_PREFIXES = np.array(
+    [
+        130,
+        131,
+        132,
+        133,
+        135,
+        136,
+        137,
+        138,
+        139,
+        150,
+        151,
+        152,
+        155,
+        156,
+        157,
+        158,
+        159,
+        176,
+        177,
+        178,
+        180,
+        181,
+        182,
+        183,
+        185,
+        186,
+        187,
+        188,
+        189,
+    ]
+)
 EMAIL_DOMAINS = ["qq.com", "163.com", "126.com", "sina.com", "gmail.com", "outlook.com"]
 LEVELS = ["普通卡", "银卡", "金卡", "钻石卡"]
 JUNK_PHONES = ["13800000000", "13888888888", "13900000000"]
@@ -36,10 +69,22 @@ CAMPAIGNS = ["c2025spring", "c2025double11", "c2026spring", "c2026summer"]
 FULLWIDTH = {str(d): chr(0xFF10 + d) for d in range(10)}
 
 MEMBER_HEADERS = {
-    "card_no": "会员卡号", "name": "姓名", "phone": "手机号", "email": "邮箱", "gender": "性别",
-    "birthday": "生日", "city": "城市", "store": "开卡门店", "opened_on": "开卡日期",
-    "level": "等级", "points": "积分", "unionid": "微信UnionID", "referrer_card_no": "推荐人卡号",
-    "sms_opt_in": "短信营销", "email_opt_in": "邮件营销", "updated_at": "更新时间",
+    "card_no": "会员卡号",
+    "name": "姓名",
+    "phone": "手机号",
+    "email": "邮箱",
+    "gender": "性别",
+    "birthday": "生日",
+    "city": "城市",
+    "store": "开卡门店",
+    "opened_on": "开卡日期",
+    "level": "等级",
+    "points": "积分",
+    "unionid": "微信UnionID",
+    "referrer_card_no": "推荐人卡号",
+    "sms_opt_in": "短信营销",
+    "email_opt_in": "邮件营销",
+    "updated_at": "更新时间",
 }
 
 
@@ -138,11 +183,15 @@ class _Generator:
         return text.zip_with(pl.Series(cond), pl.repeat(None, len(text), dtype=pl.String, eager=True))
 
     def add_truth(self, source: str, record_ids, person_ids) -> None:
-        self.records.append(pl.DataFrame({
-            "source": pl.Series([source] * len(record_ids), dtype=pl.String),
-            "source_record_id": pl.Series(record_ids, dtype=pl.String),
-            "person_id": pl.Series(person_ids, dtype=pl.String),
-        }))
+        self.records.append(
+            pl.DataFrame(
+                {
+                    "source": pl.Series([source] * len(record_ids), dtype=pl.String),
+                    "source_record_id": pl.Series(record_ids, dtype=pl.String),
+                    "person_id": pl.Series(person_ids, dtype=pl.String),
+                }
+            )
+        )
 
     def count(self, source: str, rows: int, bad: int = 0, files: int = 1) -> None:
         entry = self.manifest["sources"].setdefault(source, {"files": 0, "rows": 0, "bad_rows": 0})
@@ -150,8 +199,7 @@ class _Generator:
         entry["rows"] += rows
         entry["bad_rows"] += bad
 
-    def write_csv(self, df: pl.DataFrame, path: Path, source: str, encoding: str = "utf-8",
-                  bad: int = 0) -> None:
+    def write_csv(self, df: pl.DataFrame, path: Path, source: str, encoding: str = "utf-8", bad: int = 0) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(df.write_csv().encode(encoding))
         self.count(source, df.height, bad)
@@ -169,8 +217,9 @@ class _Generator:
     def n_bad(self, rows: int) -> int:
         return 0 if rows == 0 or self.cfg.bad_row_rate == 0 else max(1, round(rows * self.cfg.bad_row_rate))
 
-    def corrupt(self, df: pl.DataFrame, key: str, column: str, bad_value: str | None,
-                rows: int | None = None) -> tuple[pl.DataFrame, int]:
+    def corrupt(
+        self, df: pl.DataFrame, key: str, column: str, bad_value: str | None, rows: int | None = None
+    ) -> tuple[pl.DataFrame, int]:
         """Append copies of random rows with one broken field; they must end in the rejects."""
         n = self.n_bad(df.height) if rows is None else rows
         if n == 0:
@@ -200,11 +249,16 @@ class _Generator:
         a, b, c = s.str.slice(0, 3), s.str.slice(3, 4), s.str.slice(7, 4)
         k = pl.col("k")
         shaped = (
-            pl.when(k == 1).then(pl.concat_str([pl.lit("+86 "), a, pl.lit(" "), b, pl.lit(" "), c]))
-            .when(k == 2).then(pl.concat_str([pl.lit("86-"), a, pl.lit("-"), b, pl.lit("-"), c]))
-            .when(k == 3).then(s.str.replace_many(list(FULLWIDTH), list(FULLWIDTH.values())))
-            .when(k == 4).then(pl.concat_str([pl.lit("+86"), s]))
-            .when(k == 5).then(pl.concat_str([a, pl.lit("-"), b, pl.lit("-"), c]))
+            pl.when(k == 1)
+            .then(pl.concat_str([pl.lit("+86 "), a, pl.lit(" "), b, pl.lit(" "), c]))
+            .when(k == 2)
+            .then(pl.concat_str([pl.lit("86-"), a, pl.lit("-"), b, pl.lit("-"), c]))
+            .when(k == 3)
+            .then(s.str.replace_many(list(FULLWIDTH), list(FULLWIDTH.values())))
+            .when(k == 4)
+            .then(pl.concat_str([pl.lit("+86"), s]))
+            .when(k == 5)
+            .then(pl.concat_str([a, pl.lit("-"), b, pl.lit("-"), c]))
             .otherwise(s)
         )
         return pl.DataFrame({"p": phones, "k": kind}).select(shaped.alias("phone")).to_series()
@@ -225,14 +279,21 @@ class _Generator:
         kind = self.rng.choice(3, size=n, p=[0.7, 0.2, 0.1])
         upper = emails.str.to_uppercase().to_numpy()
         padded = (" " + emails.str.to_titlecase() + " ").to_numpy()
-        return pl.Series(np.where(kind == 1, upper, np.where(kind == 2, padded, emails.to_numpy())),
-                         dtype=pl.String)
+        return pl.Series(np.where(kind == 1, upper, np.where(kind == 2, padded, emails.to_numpy())), dtype=pl.String)
 
     # ---- people ----------------------------------------------------------------------------
     def run(self) -> dict:
         self.progress(f"generating {self.cfg.people:,} people (seed {self.cfg.seed})")
-        steps = [self.make_people, self.member_cards, self.wechat_followers, self.weibo_followers,
-                 self.interactions, self.online_orders, self.pos_receipts, self.write_truth]
+        steps = [
+            self.make_people,
+            self.member_cards,
+            self.wechat_followers,
+            self.weibo_followers,
+            self.interactions,
+            self.online_orders,
+            self.pos_receipts,
+            self.write_truth,
+        ]
         for step in steps:
             step()
         (self.truth / "manifest.json").write_text(json.dumps(self.manifest, indent=2, ensure_ascii=False))
@@ -245,13 +306,14 @@ class _Generator:
         names = np.char.add(np.char.add(self.pick(SURNAMES, n), self.pick(GIVEN, n)), given2)
         prefixes = MOBILE_PREFIXES[rng.integers(0, len(MOBILE_PREFIXES), 2 * n)]
         phones = (prefixes * 100_000_000 + self.unique_ints(2 * n, 10_000_000, 99_999_999)).astype(str)
-        locals_ = np.char.add(self.pick(["wei", "li", "zhang", "chen", "yang", "mei", "jun", "hao"], n),
-                              rng.integers(100, 9_999_999, n).astype(str))
+        locals_ = np.char.add(
+            self.pick(["wei", "li", "zhang", "chen", "yang", "mei", "jun", "hao"], n),
+            rng.integers(100, 9_999_999, n).astype(str),
+        )
         emails = np.char.add(np.char.add(locals_, "@"), self.pick(EMAIL_DOMAINS, n))
         joined = np.sort(self.times(self.t0, self.t1 - 45 * 86400, n))  # person i joins before i+1
 
-        silos = {s: self.flag(n, getattr(cfg, f"{s}_rate"))
-                 for s in ("member", "wechat", "weibo", "online", "offline")}
+        silos = {s: self.flag(n, getattr(cfg, f"{s}_rate")) for s in ("member", "wechat", "weibo", "online", "offline")}
         silos["offline"] |= ~np.logical_or.reduce(list(silos.values()))
 
         changed = self.flag(n, cfg.changed_phone_rate)
@@ -265,10 +327,14 @@ class _Generator:
         has_ref = referrer >= 0
         # Only referrals that some source can see are real for the warehouse (and for truth).
         channel = np.select(
-            [has_ref & silos["wechat"] & silos["wechat"][r],
-             has_ref & silos["member"] & silos["member"][r],
-             has_ref & silos["online"] & silos["member"][r]],
-            ["wechat_qr", "invite_code", "order_code"], default="")
+            [
+                has_ref & silos["wechat"] & silos["wechat"][r],
+                has_ref & silos["member"] & silos["member"][r],
+                has_ref & silos["online"] & silos["member"][r],
+            ],
+            ["wechat_qr", "invite_code", "order_code"],
+            default="",
+        )
         self.p = {
             "i": i,
             "person_id": self.stable_person_ids(i),
@@ -320,35 +386,44 @@ class _Generator:
         opt_out = sms & self.flag(n, cfg.sms_opt_out_rate) & (opened < self.snapshot_at)
         opt_out_at = self.times(self.snapshot_at, self.t1, n)
         wechat_bound = p["is_wechat"][m] & p["has_unionid"][m] & self.flag(n, 0.5)
-        cards = pl.DataFrame({
-            "card_no": self.card_no[m],
-            "name": self.name_noise(pl.Series(p["name"][m])),
-            "phone": self.phone_noise(pl.Series(phone)),
-            "email": self.email_noise(email.fill_null("")).replace("", None),
-            "gender": p["gender"][m],
-            "birthday": pl.Series(p["birthday"][m]),
-            "city": p["city"][m],
-            "store": self.stores[self.home_store[m]],
-            "opened": pl.Series(opened),
-            "level": self.pick(LEVELS, n, np.array([0.6, 0.25, 0.12, 0.03])),
-            "points": self.rng.integers(0, 20_000, n),
-            "unionid": self.opt(wechat_bound, self.unionid[m]),
-            "referrer_card_no": self.opt(invited, self.card_no[np.maximum(ref, 0)]),
-            "sms": np.where(sms, "是", "否"),
-            "email_opt_in": np.where(email.is_not_null().to_numpy() & self.flag(n, 0.5), "是", "否"),
-            "updated": pl.Series(opened),
-            "opt_out": opt_out,
-            "opt_out_at": pl.Series(opt_out_at),
-        })
-        self.consent_rows = [pl.DataFrame({
-            "person_id": p["person_id"][m],
-            "channel": "sms",
-            "opted_in": sms & ~opt_out,
-        }), pl.DataFrame({
-            "person_id": p["person_id"][m],
-            "channel": "email",
-            "opted_in": (cards["email_opt_in"] == "是").to_numpy(),
-        })]
+        cards = pl.DataFrame(
+            {
+                "card_no": self.card_no[m],
+                "name": self.name_noise(pl.Series(p["name"][m])),
+                "phone": self.phone_noise(pl.Series(phone)),
+                "email": self.email_noise(email.fill_null("")).replace("", None),
+                "gender": p["gender"][m],
+                "birthday": pl.Series(p["birthday"][m]),
+                "city": p["city"][m],
+                "store": self.stores[self.home_store[m]],
+                "opened": pl.Series(opened),
+                "level": self.pick(LEVELS, n, np.array([0.6, 0.25, 0.12, 0.03])),
+                "points": self.rng.integers(0, 20_000, n),
+                "unionid": self.opt(wechat_bound, self.unionid[m]),
+                "referrer_card_no": self.opt(invited, self.card_no[np.maximum(ref, 0)]),
+                "sms": np.where(sms, "是", "否"),
+                "email_opt_in": np.where(email.is_not_null().to_numpy() & self.flag(n, 0.5), "是", "否"),
+                "updated": pl.Series(opened),
+                "opt_out": opt_out,
+                "opt_out_at": pl.Series(opt_out_at),
+            }
+        )
+        self.consent_rows = [
+            pl.DataFrame(
+                {
+                    "person_id": p["person_id"][m],
+                    "channel": "sms",
+                    "opted_in": sms & ~opt_out,
+                }
+            ),
+            pl.DataFrame(
+                {
+                    "person_id": p["person_id"][m],
+                    "channel": "email",
+                    "opted_in": (cards["email_opt_in"] == "是").to_numpy(),
+                }
+            ),
+        ]
         export = cards.with_columns(
             self.local_time("birthday", "%Y-%m-%d").alias("birthday"),
             self.local_time("opened", "%Y-%m-%d").alias("opened_on"),
@@ -357,7 +432,8 @@ class _Generator:
         )
         full = export.filter(pl.col("opened") <= self.snapshot_at)
         changed = export.filter(pl.col("opt_out")).with_columns(
-            sms=pl.lit("否"), updated_at=self.local_time("opt_out_at"))
+            sms=pl.lit("否"), updated_at=self.local_time("opt_out_at")
+        )
         delta = pl.concat([export.filter(pl.col("opened") > self.snapshot_at), changed])
         cols = list(MEMBER_HEADERS)
         for label, frame in (("full", full), ("delta", delta)):
@@ -387,54 +463,60 @@ class _Generator:
         self.ref_time[f[by_qr]] = sub[by_qr]
         scene = np.where(
             by_qr,
-            np.char.add(np.char.add(np.char.add("ref_", self.campaign_of(sub)), "_"),
-                        self.openid[np.maximum(ref, 0)]),
-            np.where(self.flag(n, 0.3), np.char.add("store_", self.stores[self.home_store[f]]), ""))
+            np.char.add(np.char.add(np.char.add("ref_", self.campaign_of(sub)), "_"), self.openid[np.maximum(ref, 0)]),
+            np.where(self.flag(n, 0.3), np.char.add("store_", self.stores[self.home_store[f]]), ""),
+        )
         unsub = self.flag(n, cfg.unsubscribe_rate)
         unsub_at = np.maximum(sub + 86400, self.times(self.snapshot_at, self.t1, n))
         unsub &= unsub_at < self.t1
         self.unsub_at = np.full(len(p["i"]), self.t1 + 1, dtype=np.int64)
         self.unsub_at[f[unsub]] = unsub_at[unsub]
         tags = [[int(t) for t in np.flatnonzero(row) + 100] for row in self.rng.random((n, 3)) < 0.2]
-        real = pl.DataFrame({
-            "openid": self.openid[f],
-            "unionid": self.opt(p["has_unionid"][f], self.unionid[f]),
-            "nickname": self.name_noise(pl.Series(p["name"][f])),
-            "sex": np.where(p["gender"][f] == "男", 1, 2),
-            "city": p["city"][f],
-            "language": "zh_CN",
-            "subscribe": np.ones(n, dtype=np.int64),
-            "subscribe_time": sub,
-            "subscribe_scene": np.where(np.char.startswith(scene.astype(str), "ref_") |
-                                        np.char.startswith(scene.astype(str), "store_"),
-                                        "ADD_SCENE_QR_CODE", "ADD_SCENE_SEARCH"),
-            "qr_scene_str": scene,
-            "tagid_list": pl.Series(tags, dtype=pl.List(pl.Int64)),
-            "person_id": p["person_id"][f],
-            "unsub": unsub,
-            "unsub_at": unsub_at,
-        })
+        real = pl.DataFrame(
+            {
+                "openid": self.openid[f],
+                "unionid": self.opt(p["has_unionid"][f], self.unionid[f]),
+                "nickname": self.name_noise(pl.Series(p["name"][f])),
+                "sex": np.where(p["gender"][f] == "男", 1, 2),
+                "city": p["city"][f],
+                "language": "zh_CN",
+                "subscribe": np.ones(n, dtype=np.int64),
+                "subscribe_time": sub,
+                "subscribe_scene": np.where(
+                    np.char.startswith(scene.astype(str), "ref_") | np.char.startswith(scene.astype(str), "store_"),
+                    "ADD_SCENE_QR_CODE",
+                    "ADD_SCENE_SEARCH",
+                ),
+                "qr_scene_str": scene,
+                "tagid_list": pl.Series(tags, dtype=pl.List(pl.Int64)),
+                "person_id": p["person_id"][f],
+                "unsub": unsub,
+                "unsub_at": unsub_at,
+            }
+        )
         # Bought followers: bulk subscribes minutes apart, no unionid, never interact.
         k = int(round(cfg.people * cfg.fake_follower_rate))
         bulk_days = self.times(self.t0, self.t1 - 86400, 3)
         fake_sub = bulk_days[self.rng.integers(0, 3, k)] + self.rng.integers(0, 600, k)
         fake_ids = self.stable_person_ids(np.arange(k), "F")
-        fake = pl.DataFrame({
-            "openid": self.tokens("oA1x", k) if k else np.array([], dtype=str),
-            "unionid": pl.Series([None] * k, dtype=pl.String),
-            "nickname": pl.Series(self.rng.integers(10_000, 99_999, k)).cast(pl.String).str.replace(r"^", "用户"),
-            "sex": np.zeros(k, dtype=np.int64),
-            "city": pl.Series([""] * k, dtype=pl.String),
-            "language": "zh_CN",
-            "subscribe": np.ones(k, dtype=np.int64),
-            "subscribe_time": fake_sub,
-            "subscribe_scene": "ADD_SCENE_OTHERS",
-            "qr_scene_str": pl.Series([""] * k, dtype=pl.String),
-            "tagid_list": pl.Series([[] for _ in range(k)], dtype=pl.List(pl.Int64)),
-            "person_id": fake_ids,
-            "unsub": np.zeros(k, dtype=bool),
-            "unsub_at": np.zeros(k, dtype=np.int64),
-        })
+        fake = pl.DataFrame(
+            {
+                "openid": self.tokens("oA1x", k) if k else np.array([], dtype=str),
+                "unionid": pl.Series([None] * k, dtype=pl.String),
+                "nickname": pl.Series(self.rng.integers(10_000, 99_999, k)).cast(pl.String).str.replace(r"^", "用户"),
+                "sex": np.zeros(k, dtype=np.int64),
+                "city": pl.Series([""] * k, dtype=pl.String),
+                "language": "zh_CN",
+                "subscribe": np.ones(k, dtype=np.int64),
+                "subscribe_time": fake_sub,
+                "subscribe_scene": "ADD_SCENE_OTHERS",
+                "qr_scene_str": pl.Series([""] * k, dtype=pl.String),
+                "tagid_list": pl.Series([[] for _ in range(k)], dtype=pl.List(pl.Int64)),
+                "person_id": fake_ids,
+                "unsub": np.zeros(k, dtype=bool),
+                "unsub_at": np.zeros(k, dtype=np.int64),
+            }
+        )
         self.fake_ids = fake_ids
         allf = pl.concat([real, fake])
         cols = [c for c in allf.columns if c not in ("person_id", "unsub", "unsub_at")]
@@ -442,15 +524,16 @@ class _Generator:
         new = allf.filter(pl.col("subscribe_time") > self.snapshot_at).select(cols)
         # WeChat answers an unsubscribed user's details with only these three fields.
         gone = allf.filter(pl.col("unsub")).select(
-            "openid", "unionid", subscribe=pl.lit(0, dtype=pl.Int64),
-            unsubscribe_time=pl.col("unsub_at"))
+            "openid", "unionid", subscribe=pl.lit(0, dtype=pl.Int64), unsubscribe_time=pl.col("unsub_at")
+        )
         changes = pl.concat([new, gone], how="diagonal")
         for day, frame in ((self.snapshot_at, snapshot), (self.t1, changes)):
             path = self.landing / "wechat_followers" / f"followers_{datetime.fromtimestamp(day):%Y%m%d}.jsonl"
             self.write_jsonl(frame, path, "wechat_followers", self.n_bad(frame.height))
         self.add_truth("wechat_followers", allf["openid"], allf["person_id"])
-        self.consent_rows.append(pl.DataFrame({
-            "person_id": real["person_id"], "channel": "wechat", "opted_in": ~real["unsub"]}))
+        self.consent_rows.append(
+            pl.DataFrame({"person_id": real["person_id"], "channel": "wechat", "opted_in": ~real["unsub"]})
+        )
         self.progress(f"  wechat followers: {n:,} real, {k:,} bought")
 
     # ---- Weibo followers: a small CSV export ------------------------------------------------
@@ -460,19 +543,29 @@ class _Generator:
         n = len(w)
         self.weibo_uid = self.stable_ids("", np.arange(len(p["i"])), 7_000_000_000, 10)
         bound = self.flag(n, 0.3)
-        frame = pl.DataFrame({
-            "uid": self.weibo_uid.gather(w),
-            "screen_name": pl.Series(p["name"][w], dtype=pl.String)
-            + pl.Series(self.rng.integers(10, 9999, n)).cast(pl.String),
-            "gender": np.where(p["gender"][w] == "男", "m", "f"),
-            "location": pl.Series(p["city"][w], dtype=pl.String),
-            "followed": p["joined_at"][w] + self.times(0, 30 * 86400, n),
-            "bound_mobile": self.opt(bound, p["current_phone"][w]),
-        }).with_columns(followed_at=self.local_time("followed")).drop("followed")
+        frame = (
+            pl.DataFrame(
+                {
+                    "uid": self.weibo_uid.gather(w),
+                    "screen_name": pl.Series(p["name"][w], dtype=pl.String)
+                    + pl.Series(self.rng.integers(10, 9999, n)).cast(pl.String),
+                    "gender": np.where(p["gender"][w] == "男", "m", "f"),
+                    "location": pl.Series(p["city"][w], dtype=pl.String),
+                    "followed": p["joined_at"][w] + self.times(0, 30 * 86400, n),
+                    "bound_mobile": self.opt(bound, p["current_phone"][w]),
+                }
+            )
+            .with_columns(followed_at=self.local_time("followed"))
+            .drop("followed")
+        )
         frame = frame.select("uid", "screen_name", "gender", "location", "followed_at", "bound_mobile")
         frame, bad = self.corrupt(frame, "uid", "followed_at", "not a time")
-        self.write_csv(frame, self.landing / "weibo_followers" / f"weibo_followers_{datetime.fromtimestamp(self.t1):%Y%m%d}.csv",
-                       "weibo_followers", bad=bad)
+        self.write_csv(
+            frame,
+            self.landing / "weibo_followers" / f"weibo_followers_{datetime.fromtimestamp(self.t1):%Y%m%d}.csv",
+            "weibo_followers",
+            bad=bad,
+        )
         self.add_truth("weibo_followers", self.weibo_uid.gather(w), p["person_id"][w])
         self.progress(f"  weibo followers: {n:,}")
 
@@ -492,34 +585,42 @@ class _Generator:
         at = self.times(start[rep], stop[rep], m)
         kind = self.pick(EVENT_TYPES, m, EVENT_WEIGHTS)
         event_ids = self.stable_ids("E", np.arange(m), 12345, 11)
-        events = pl.DataFrame({
-            "event_id": event_ids,
-            "platform": platform[rep],
-            "user_id": user_id[rep],
-            "event_type": kind,
-            "at": at,
-            "content_id": pl.Series(self.rng.integers(1000, 1400, m)).cast(pl.String).str.replace(r"^", "A"),
-            "reply_to": pl.Series([None] * m, dtype=pl.String),
-        })
+        events = pl.DataFrame(
+            {
+                "event_id": event_ids,
+                "platform": platform[rep],
+                "user_id": user_id[rep],
+                "event_type": kind,
+                "at": at,
+                "content_id": pl.Series(self.rng.integers(1000, 1400, m)).cast(pl.String).str.replace(r"^", "A"),
+                "reply_to": pl.Series([None] * m, dtype=pl.String),
+            }
+        )
         # The brand answers most direct messages: the reciprocity the trust mart measures.
         msg = np.flatnonzero((kind == "message") & self.flag(m, 0.6))
-        replies = pl.DataFrame({
-            "event_id": self.stable_ids("R", np.arange(len(msg)), 54321, 11),
-            "platform": platform[rep][msg],
-            "user_id": user_id[rep][msg],
-            "event_type": "brand_reply",
-            "at": np.minimum(at[msg] + self.times(60, 6 * 3600, len(msg)), self.t1),
-            "content_id": pl.Series([None] * len(msg), dtype=pl.String),
-            "reply_to": event_ids.gather(msg),
-        })
+        replies = pl.DataFrame(
+            {
+                "event_id": self.stable_ids("R", np.arange(len(msg)), 54321, 11),
+                "platform": platform[rep][msg],
+                "user_id": user_id[rep][msg],
+                "event_type": "brand_reply",
+                "at": np.minimum(at[msg] + self.times(60, 6 * 3600, len(msg)), self.t1),
+                "content_id": pl.Series([None] * len(msg), dtype=pl.String),
+                "reply_to": event_ids.gather(msg),
+            }
+        )
         events = pl.concat([events, replies]).with_columns(
             event_time=self.local_time("at", "%Y-%m-%dT%H:%M:%S+08:00"),
             month=self.local_time("at", "%Y-%m"),
         )
         for (month,), frame in events.sort("at").group_by(["month"], maintain_order=True):
             out = frame.select("event_id", "platform", "user_id", "event_type", "event_time", "content_id", "reply_to")
-            self.write_jsonl(out, self.landing / "social_interactions" / f"interactions_{month}.jsonl",
-                             "social_interactions", self.n_bad(out.height))
+            self.write_jsonl(
+                out,
+                self.landing / "social_interactions" / f"interactions_{month}.jsonl",
+                "social_interactions",
+                self.n_bad(out.height),
+            )
         self.progress(f"  interactions: {events.height:,}")
 
     # ---- online orders: platform exports, one CSV per month of changes -----------------------
@@ -545,9 +646,13 @@ class _Generator:
         mobile = pl.Series(np.where(masked, self.mask(mobile).to_numpy(), self.phone_noise(mobile).to_numpy()))
         buyer = np.select(
             [plat == "tmall", plat == "jd", plat == "douyin"],
-            [self.stable_ids("tb", who, 11, 10).to_numpy(), self.stable_ids("jd_", who, 22, 10).to_numpy(),
-             self.stable_ids("dy", who, 33, 12).to_numpy()],
-            default=self.mini_openid[who])
+            [
+                self.stable_ids("tb", who, 11, 10).to_numpy(),
+                self.stable_ids("jd_", who, 22, 10).to_numpy(),
+                self.stable_ids("dy", who, 33, 12).to_numpy(),
+            ],
+            default=self.mini_openid[who],
+        )
         mini = plat == "miniprogram"
         amount = np.round(self.rng.lognormal(5.0, 0.7, m), 2)
         refunded = self.flag(m, cfg.refund_rate)
@@ -555,28 +660,34 @@ class _Generator:
         refunded &= refund_at < self.t1
         partial = refunded & self.flag(m, 0.3)
         refund = np.where(partial, np.round(amount * 0.5, 2), amount)
-        orders = pl.DataFrame({
-            "order_id": (10**15 + self.unique_ints(m, 0, 10**15)).astype(str),
-            "platform": plat,
-            "shop_id": np.char.add(plat.astype(str), "_flagship"),
-            "buyer_id": buyer,
-            "buyer_nick": self.stable_ids("nick_", who, 99, 8),
-            "receiver_name": self.name_noise(pl.Series(p["name"][who])),
-            "receiver_mobile": mobile,
-            "receiver_city": p["city"][who],
-            "openid": self.opt(mini, self.mini_openid[who]),
-            "unionid": self.opt(mini & p["has_unionid"][who], self.unionid[who]),
-            "paid": paid,
-            "status": "completed",
-            "amount_yuan": amount,
-            "refund_yuan": pl.Series([None] * m, dtype=pl.Float64),
-            "coupon_code": self.opt(self.flag(m, 0.2), np.char.add("CPN", self.rng.integers(100, 999, m).astype(str))),
-            "referral_code": ref_code,
-            "updated": paid,
-            "person_id": p["person_id"][who],
-        })
+        orders = pl.DataFrame(
+            {
+                "order_id": (10**15 + self.unique_ints(m, 0, 10**15)).astype(str),
+                "platform": plat,
+                "shop_id": np.char.add(plat.astype(str), "_flagship"),
+                "buyer_id": buyer,
+                "buyer_nick": self.stable_ids("nick_", who, 99, 8),
+                "receiver_name": self.name_noise(pl.Series(p["name"][who])),
+                "receiver_mobile": mobile,
+                "receiver_city": p["city"][who],
+                "openid": self.opt(mini, self.mini_openid[who]),
+                "unionid": self.opt(mini & p["has_unionid"][who], self.unionid[who]),
+                "paid": paid,
+                "status": "completed",
+                "amount_yuan": amount,
+                "refund_yuan": pl.Series([None] * m, dtype=pl.Float64),
+                "coupon_code": self.opt(
+                    self.flag(m, 0.2), np.char.add("CPN", self.rng.integers(100, 999, m).astype(str))
+                ),
+                "referral_code": ref_code,
+                "updated": paid,
+                "person_id": p["person_id"][who],
+            }
+        )
         refunds = orders.filter(pl.Series(refunded)).with_columns(
-            status=pl.when(pl.Series(partial[refunded])).then(pl.lit("partially_refunded")).otherwise(pl.lit("refunded")),
+            status=pl.when(pl.Series(partial[refunded]))
+            .then(pl.lit("partially_refunded"))
+            .otherwise(pl.lit("refunded")),
             refund_yuan=pl.Series(refund[refunded]),
             updated=pl.Series(refund_at[refunded]),
         )
@@ -587,9 +698,25 @@ class _Generator:
             amount_yuan=self.yuan("amount_yuan"),
             refund_yuan=self.yuan("refund_yuan"),
         )
-        cols = ["order_id", "platform", "shop_id", "buyer_id", "buyer_nick", "receiver_name", "receiver_mobile",
-                "receiver_city", "openid", "unionid", "paid_at", "status", "amount_yuan", "refund_yuan",
-                "coupon_code", "referral_code", "updated_at"]
+        cols = [
+            "order_id",
+            "platform",
+            "shop_id",
+            "buyer_id",
+            "buyer_nick",
+            "receiver_name",
+            "receiver_mobile",
+            "receiver_city",
+            "openid",
+            "unionid",
+            "paid_at",
+            "status",
+            "amount_yuan",
+            "refund_yuan",
+            "coupon_code",
+            "referral_code",
+            "updated_at",
+        ]
         for (month,), frame in allo.sort("updated").group_by(["month"], maintain_order=True):
             frame, bad = self.corrupt(frame.select(cols), "order_id", "amount_yuan", "12,3O")
             self.write_csv(frame, self.landing / "online_orders" / f"orders_{month}.csv", "online_orders", bad=bad)
@@ -623,14 +750,16 @@ class _Generator:
         wstore = self.rng.integers(0, self.n_stores, k)
         junk = np.where(self.flag(k, 0.5), self.pick(JUNK_PHONES, k), store_phone[wstore])
         wphone = self.opt(self.flag(k, cfg.walk_in_junk_phone_rate), junk)
-        sales = pl.DataFrame({
-            "person_id": np.concatenate([p["person_id"][who], self.stable_person_ids(np.arange(k), "W")]),
-            "store_i": np.concatenate([store, wstore]),
-            "store_id": self.stores[np.concatenate([store, wstore])],
-            "sold": np.concatenate([sold, self.times(w0, self.t1 - 3600, k)]),
-            "card": pl.concat([card, pl.repeat(None, k, dtype=pl.String, eager=True)]),
-            "phone": pl.concat([phone, wphone]),
-        })
+        sales = pl.DataFrame(
+            {
+                "person_id": np.concatenate([p["person_id"][who], self.stable_person_ids(np.arange(k), "W")]),
+                "store_i": np.concatenate([store, wstore]),
+                "store_id": self.stores[np.concatenate([store, wstore])],
+                "sold": np.concatenate([sold, self.times(w0, self.t1 - 3600, k)]),
+                "card": pl.concat([card, pl.repeat(None, k, dtype=pl.String, eager=True)]),
+                "phone": pl.concat([phone, wphone]),
+            }
+        )
         n = sales.height
         sales = sales.with_columns(
             amount=pl.Series(np.round(self.rng.lognormal(4.5, 0.8, n), 2)),
@@ -646,9 +775,13 @@ class _Generator:
             card=pl.lit(None, dtype=pl.String),
             phone=pl.lit(None, dtype=pl.String),
         )
-        allr = pl.concat([sales, returns]).with_columns(
-            day=self.local_time("sold", "%Y%m%d"),
-        ).sort("sold")
+        allr = (
+            pl.concat([sales, returns])
+            .with_columns(
+                day=self.local_time("sold", "%Y%m%d"),
+            )
+            .sort("sold")
+        )
         allr = allr.with_columns(
             seq=pl.int_range(pl.len()).over("store_id", "day") + 1,
         ).with_columns(
@@ -656,20 +789,39 @@ class _Generator:
         )
         # a return points at the receipt it undoes
         originals = allr.filter(pl.col("receipt_type") == "sale").select(
-            "person_id", "sold", "store_i", "amount", orig_no="receipt_no")
+            "person_id", "sold", "store_i", "amount", orig_no="receipt_no"
+        )
         allr = allr.join(originals, on=["person_id", "store_i", "amount"], how="left", suffix="_o")
-        allr = (allr.filter((pl.col("receipt_type") == "sale") | (pl.col("sold_o") < pl.col("sold")))
-                .unique(subset=["receipt_no"], keep="first", maintain_order=True)
-                .with_columns(original=pl.when(pl.col("receipt_type") == "return").then(pl.col("orig_no"))))
+        allr = (
+            allr.filter((pl.col("receipt_type") == "sale") | (pl.col("sold_o") < pl.col("sold")))
+            .unique(subset=["receipt_no"], keep="first", maintain_order=True)
+            .with_columns(original=pl.when(pl.col("receipt_type") == "return").then(pl.col("orig_no")))
+        )
         out = allr.with_columns(
             sold_at=self.local_time("sold"),
             amount_yuan=self.yuan("amount"),
             date=self.local_time("sold", "%Y-%m-%d"),
         )
-        cols = ["receipt_no", "store_id", "sold_at", "receipt_type", "original_receipt_no", "member_card_no",
-                "phone", "amount_yuan", "payment_method", "item_count"]
-        out = out.rename({"original": "original_receipt_no", "card": "member_card_no", "payment": "payment_method",
-                          "items": "item_count"}).with_columns(pl.col("item_count").cast(pl.String))
+        cols = [
+            "receipt_no",
+            "store_id",
+            "sold_at",
+            "receipt_type",
+            "original_receipt_no",
+            "member_card_no",
+            "phone",
+            "amount_yuan",
+            "payment_method",
+            "item_count",
+        ]
+        out = out.rename(
+            {
+                "original": "original_receipt_no",
+                "card": "member_card_no",
+                "payment": "payment_method",
+                "items": "item_count",
+            }
+        ).with_columns(pl.col("item_count").cast(pl.String))
         groups = list(out.group_by(["store_id", "date"], maintain_order=True))
         spoiled = set(self.rng.choice(len(groups), size=min(len(groups), self.n_bad(out.height)), replace=False))
         for i, ((store_id, date), frame) in enumerate(groups):
@@ -686,19 +838,23 @@ class _Generator:
         self.truth.mkdir(parents=True, exist_ok=True)
         pl.concat(self.records).write_parquet(self.truth / "records.parquet")
         r = np.flatnonzero(p["referrer"] >= 0)
-        pl.DataFrame({
-            "referrer_person_id": p["person_id"][p["referrer"][r]],
-            "referee_person_id": p["person_id"][r],
-            "channel": p["ref_channel"][r],
-            "referred_at": pl.from_epoch(pl.Series(self.ref_time[r]), time_unit="s"),
-        }).filter(pl.col("referred_at") > pl.datetime(2000, 1, 1)).write_parquet(self.truth / "referrals.parquet")
+        pl.DataFrame(
+            {
+                "referrer_person_id": p["person_id"][p["referrer"][r]],
+                "referee_person_id": p["person_id"][r],
+                "channel": p["ref_channel"][r],
+                "referred_at": pl.from_epoch(pl.Series(self.ref_time[r]), time_unit="s"),
+            }
+        ).filter(pl.col("referred_at") > pl.datetime(2000, 1, 1)).write_parquet(self.truth / "referrals.parquet")
         pl.concat(self.consent_rows).write_parquet(self.truth / "consent.parquet")
-        pl.DataFrame({
-            "person_id": p["person_id"],
-            "name": p["name"],
-            "phone": p["current_phone"],
-            "has_changed_phone": p["changed"],
-            "shares_family_phone": p["family_of"] >= 0,
-            **{k: p[k] for k in ("is_member", "is_wechat", "is_weibo", "is_online", "is_offline")},
-        }).write_parquet(self.truth / "people.parquet")
+        pl.DataFrame(
+            {
+                "person_id": p["person_id"],
+                "name": p["name"],
+                "phone": p["current_phone"],
+                "has_changed_phone": p["changed"],
+                "shares_family_phone": p["family_of"] >= 0,
+                **{k: p[k] for k in ("is_member", "is_wechat", "is_weibo", "is_online", "is_offline")},
+            }
+        ).write_parquet(self.truth / "people.parquet")
         self.progress(f"  truth written to {self.truth}")

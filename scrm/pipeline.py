@@ -9,7 +9,6 @@ from pathlib import Path
 import duckdb
 
 from ingestion.load import first_row
-
 from orchestration.settings import apply_defaults, path_setting
 
 
@@ -33,16 +32,22 @@ def run_pipeline() -> tuple[bool, list]:
     job = defs.resolve_job_def("scrm_pipeline")
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
-            instance=instance, raise_on_error=False, resources=defs.resources,
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}})
+            instance=instance,
+            raise_on_error=False,
+            resources=defs.resources,
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        )
     return result.success, result.get_asset_check_evaluations()
 
 
 def summary(checks: list) -> str:
     """Rows loaded and rejected per source, files that failed, and the checks."""
     warehouse = path_setting("SCRM_DUCKDB_PATH")
-    lines = [f"warehouse: {warehouse}", "",
-             f"{'source':<22}{'files':>7}{'failed':>8}{'rows read':>12}{'loaded':>12}{'rejected':>10}{'raw rows':>12}"]
+    lines = [
+        f"warehouse: {warehouse}",
+        "",
+        f"{'source':<22}{'files':>7}{'failed':>8}{'rows read':>12}{'loaded':>12}{'rejected':>10}{'raw rows':>12}",
+    ]
     with duckdb.connect(str(warehouse)) as conn:
         rows = conn.execute("""
             select source, count(*) filter (where status = 'loaded'), count(*) filter (where status = 'failed'),
@@ -52,7 +57,8 @@ def summary(checks: list) -> str:
             raw = first_row(conn, f'select count(*) from raw."{source}"')[0]
             lines.append(f"{source:<22}{files:>7}{failed:>8}{read:>12,}{loaded:>12,}{rejected:>10,}{raw:>12,}")
         failures = conn.execute(
-            "select source_file, message from raw._load_ledger where status = 'failed' order by 1").fetchall()
+            "select source_file, message from raw._load_ledger where status = 'failed' order by 1"
+        ).fetchall()
     for name, message in failures:
         lines.append(f"  failed file {name}: {message}")
     lines.append("")

@@ -1,0 +1,51 @@
+# The README's commands. A fresh clone needs Python 3.11 and the package registry, nothing else.
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+PEOPLE ?= 2000
+SEED ?= 42
+SAMPLE := data/sample
+
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export DAGSTER_HOME ?= $(CURDIR)/dagster_home
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export GX_ANALYTICS_ENABLED := false
+export PYTHONUNBUFFERED := 1
+
+.PHONY: setup demo test dev lint clean
+
+## setup: the environment, exactly as uv.lock pins it
+setup: $(VENV)/.synced
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --extra dev --python $(PYTHON)
+	touch $@
+
+## demo: generate the bundled sample, run the whole pipeline, print a summary
+demo: setup
+	$(BIN)/scrm generate --people $(PEOPLE) --seed $(SEED) --out $(SAMPLE)
+	$(BIN)/scrm run
+
+## test: the whole test suite
+test: setup
+	$(BIN)/pytest
+
+## dev: the Dagster UI on http://127.0.0.1:3000
+dev: setup
+	$(BIN)/dbt parse --quiet --profiles-dir dbt_project
+	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) $(TOOLS) target logs data/sample data/*.duckdb* dagster_home/storage dagster_home/history dagster_home/schedules dagster_home/logs

@@ -141,25 +141,36 @@ def _jsonl_rows(path: Path, buf: bytes, contract: Contract) -> tuple[pl.DataFram
 
 
 def _jsonl_rows_by_line(buf: bytes, schema: dict) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Slow path: every line is checked on its own (vectorised); lines that are not a JSON
-    object are rejected, the rest is parsed in one go."""
-    lines = pl.DataFrame({"text": pl.Series(buf.split(b"\n"), dtype=pl.Binary).cast(pl.String)})
+    """Slow path, vectorised: lines not shaped like an object ({...}, e.g. cut off) are rejected;
+    only if polars still refuses the rest is every line parsed on its own."""
+    # A raw JSON line cannot hold byte 0x1f, so as CSV with that separator each line is one field.
+    lines = pl.read_csv(buf, has_header=False, separator="\x1f", quote_char=None, new_columns=["text"],
+                        infer_schema=False)
     lines = lines.with_row_index(LINE, offset=1).with_columns(pl.col(LINE).cast(pl.Int64))
-    lines = lines.filter(pl.col("text").str.strip_chars() != "")
-    is_object = (
-        pl.col("text").str.strip_chars().str.starts_with("{") & pl.col("text").str.json_path_match("$").is_not_null()
-    )
-    good = lines.filter(is_object)
-    rejects = lines.filter(~is_object).select(
+    lines = lines.filter(pl.col("text").str.strip_chars().fill_null("") != "")
+    text = pl.col("text").str.strip_chars()
+    shaped = lines.filter(text.str.starts_with("{") & text.str.ends_with("}"))
+    bad = [lines.filter(~(text.str.starts_with("{") & text.str.ends_with("}")))]
+    try:
+        rows = _ndjson(shaped, schema)
+    except pl.exceptions.ComputeError:
+        valid = pl.col("text").str.json_path_match("$").is_not_null()
+        bad.append(shaped.filter(~valid))
+        shaped = shaped.filter(valid)
+        rows = _ndjson(shaped, schema)
+    rejects = pl.concat(bad).select(
         LINE,
         column_name=pl.lit(None, dtype=pl.String),
         reason=pl.lit("not a JSON object (malformed or cut-off line)"),
         record=pl.col("text").str.slice(0, 2000),
     )
-    if good.height == 0:
-        return pl.DataFrame(schema={**schema, LINE: pl.Int64}), rejects
-    rows = pl.read_ndjson("\n".join(good["text"]).encode(), schema=schema)
-    return rows.with_columns(good[LINE]), rejects
+    return rows.with_columns(shaped[LINE]), rejects
+
+
+def _ndjson(lines: pl.DataFrame, schema: dict) -> pl.DataFrame:
+    if lines.height == 0:
+        return pl.DataFrame(schema=schema)
+    return pl.read_ndjson(lines["text"].str.join("\n").item().encode(), schema=schema)
 
 
 # ---- Parquet --------------------------------------------------------------------------------

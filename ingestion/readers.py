@@ -144,8 +144,9 @@ def _jsonl_rows_by_line(buf: bytes, schema: dict) -> tuple[pl.DataFrame, pl.Data
     """Slow path, vectorised: lines not shaped like an object ({...}, e.g. cut off) are rejected;
     only if polars still refuses the rest is every line parsed on its own."""
     # A raw JSON line cannot hold byte 0x1f, so as CSV with that separator each line is one field.
-    lines = pl.read_csv(buf, has_header=False, separator="\x1f", quote_char=None, new_columns=["text"],
-                        infer_schema=False)
+    lines = pl.read_csv(
+        buf, has_header=False, separator="\x1f", quote_char=None, new_columns=["text"], infer_schema=False
+    )
     lines = lines.with_row_index(LINE, offset=1).with_columns(pl.col(LINE).cast(pl.Int64))
     lines = lines.filter(pl.col("text").str.strip_chars().fill_null("") != "")
     text = pl.col("text").str.strip_chars()

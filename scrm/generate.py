@@ -81,6 +81,7 @@ MEMBER_HEADERS = {
     "level": "等级",
     "points": "积分",
     "unionid": "微信UnionID",
+    "wechat_openid": "微信OpenID",
     "referrer_card_no": "推荐人卡号",
     "sms_opt_in": "短信营销",
     "email_opt_in": "邮件营销",
@@ -103,6 +104,7 @@ class GeneratorConfig:
     online_rate: float = 0.5
     offline_rate: float = 0.45
     unionid_rate: float = 0.6  # followers whose unionid the platform returns
+    wechat_card_binding_rate: float = 0.6  # members who follow and bound the WeChat member card
     email_rate: float = 0.35
     changed_phone_rate: float = 0.04  # got a new number; old one stays on the member card
     family_phone_rate: float = 0.01  # uses a household member's phone
@@ -385,7 +387,9 @@ class _Generator:
         sms = self.flag(n, 0.7)
         opt_out = sms & self.flag(n, cfg.sms_opt_out_rate) & (opened < self.snapshot_at)
         opt_out_at = self.times(self.snapshot_at, self.t1, n)
-        wechat_bound = p["is_wechat"][m] & p["has_unionid"][m] & self.flag(n, 0.5)
+        # Binding the WeChat member card stores the official-account openid (and the unionid,
+        # when WeChat gives one) on the card.
+        wechat_bound = p["is_wechat"][m] & self.flag(n, cfg.wechat_card_binding_rate)
         cards = pl.DataFrame(
             {
                 "card_no": self.card_no[m],
@@ -399,7 +403,8 @@ class _Generator:
                 "opened": pl.Series(opened),
                 "level": self.pick(LEVELS, n, np.array([0.6, 0.25, 0.12, 0.03])),
                 "points": self.rng.integers(0, 20_000, n),
-                "unionid": self.opt(wechat_bound, self.unionid[m]),
+                "unionid": self.opt(wechat_bound & p["has_unionid"][m], self.unionid[m]),
+                "wechat_openid": self.opt(wechat_bound, self.openid[m]),
                 "referrer_card_no": self.opt(invited, self.card_no[np.maximum(ref, 0)]),
                 "sms": np.where(sms, "是", "否"),
                 "email_opt_in": np.where(email.is_not_null().to_numpy() & self.flag(n, 0.5), "是", "否"),

@@ -70,4 +70,32 @@ def summary(checks: list) -> str:
     failed = [c for c in tests if not c.passed]
     lines.append(f"dbt tests: {len(tests) - len(failed)} passed, {len(failed)} failed")
     lines.extend(f"  FAILED {c.asset_key.to_user_string()}:{c.check_name}" for c in failed)
+    lines += ["", *identity_summary(warehouse)]
     return "\n".join(lines)
+
+
+def identity_summary(warehouse: Path) -> list[str]:
+    """Fans, the quarantine, and, when the sample's truth lies beside the landing folder, the
+    accuracy of identity resolution against it."""
+    from orchestration.report_assets import identity_figures
+    from scrm.accuracy import measure
+
+    with duckdb.connect(str(warehouse)) as conn:
+        f = identity_figures(conn)
+    lines = [
+        f"fans: {f['fans']:,} from {f['records']:,} records ({f['single_record_fans']:,} single-record, "
+        f"{f['fans_in_two_or_more_silos']:,} in two or more silos, largest {f['largest_fan']} records); "
+        f"merges {f['merges']}, splits {f['splits']} over all runs",
+        "quarantined identifiers (never used to link):",
+    ]
+    lines += [f"  {kind:<12}{reason:<55}{n:>6} values {c:>8,} records" for kind, reason, n, c in f["quarantine"]]
+    truth = path_setting("SCRM_LANDING_DIR").parent / "truth"
+    if (truth / "records.parquet").exists():
+        acc = measure(warehouse, truth)
+        lines.append(
+            f"identity vs the generator's truth: precision {acc['precision']:.4f}, recall {acc['recall']:.4f} "
+            f"(recall of reachable pairs {acc['recall_of_reachable']:.4f}; reachable = "
+            f"{acc['reachable_share_of_true_pairs']:.1%} of true pairs), {acc['fans']:,} fans for "
+            f"{acc['people']:,} people"
+        )
+    return lines

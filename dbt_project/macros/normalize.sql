@@ -43,3 +43,21 @@
     ) as versions
     where _version_rank = 1
 {%- endmacro %}
+
+{#- True when the whole value matches an RE2 pattern. -#}
+{% macro regex_full_match(value, pattern) -%}
+    regexp_full_match({{ value }}, {{ pattern }})
+{%- endmacro %}
+
+{#- The start of this dbt invocation, as a timestamp (UTC). -#}
+{% macro run_started() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
+{%- endmacro %}
+
+{#- How many of the four silos (member card, social, online, offline) a fan appears in. -#}
+{% macro silo_count() -%}
+    (case when fans.is_member then 1 else 0 end
+     + case when fans.is_wechat_follower or fans.is_weibo_follower then 1 else 0 end
+     + case when fans.is_online_buyer then 1 else 0 end
+     + case when fans.is_offline_buyer then 1 else 0 end)
+{%- endmacro %}

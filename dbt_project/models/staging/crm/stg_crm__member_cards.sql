@@ -15,6 +15,7 @@ renamed as (
         {{ normalize_id('card_no') }} as card_no,
         {{ normalize_id('referrer_card_no') }} as referrer_card_no,
         {{ normalize_id('unionid') }} as unionid,
+        {{ normalize_id('wechat_openid') }} as wechat_openid,
         store_id,
 
         -- personal data (stays in the warehouse; masked or hashed outside it)

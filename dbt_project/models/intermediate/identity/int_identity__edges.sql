@@ -1,0 +1,73 @@
+-- Edges of the identity graph. Records sharing a usable identifier value are joined as a star
+-- around the value's first record (n - 1 edges, not n squared); each edge keeps the rule and the
+-- identifier that made it. Values shared by a never-link pair are dropped (unmerge).
+with
+
+identifiers as (
+    select * from {{ ref('int_identity__identifiers') }}
+),
+
+identifier_values as (
+    select * from {{ ref('int_identity__identifier_values') }}
+),
+
+never_link as (
+    select * from {{ ref('identity_never_link') }}
+),
+
+usable as (
+    select
+        identifiers.record_key,
+        identifiers.identifier_type,
+        identifiers.identifier_value,
+        identifier_values.rule_name,
+        identifier_values.priority
+    from identifiers
+    inner join identifier_values
+        on identifiers.identifier_type = identifier_values.identifier_type
+        and identifiers.identifier_value = identifier_values.identifier_value
+    where not identifier_values.is_quarantined
+),
+
+unlinked_values as (
+    select distinct
+        side_a.identifier_type,
+        side_a.identifier_value
+    from never_link
+    inner join usable as side_a
+        on never_link.record_key_a = side_a.record_key
+    inner join usable as side_b
+        on never_link.record_key_b = side_b.record_key
+        and side_a.identifier_type = side_b.identifier_type
+        and side_a.identifier_value = side_b.identifier_value
+),
+
+linkable as (
+    select usable.*
+    from usable
+    left join unlinked_values
+        on usable.identifier_type = unlinked_values.identifier_type
+        and usable.identifier_value = unlinked_values.identifier_value
+    where unlinked_values.identifier_value is null
+),
+
+anchored as (
+    select
+        *,
+        min(record_key) over (partition by identifier_type, identifier_value) as anchor_record_key
+    from linkable
+),
+
+edges as (
+    select
+        record_key as record_key_from,
+        anchor_record_key as record_key_to,
+        rule_name,
+        priority,
+        identifier_type,
+        identifier_value
+    from anchored
+    where record_key != anchor_record_key
+)
+
+select * from edges

@@ -1,0 +1,109 @@
+-- One row per identifier value: how many records and profiles it joins, from which sources,
+-- and whether it may link anyone. Over-merging is the worst failure, so a value that is
+-- blocklisted, has no rule, or is shared beyond its rule's limits is quarantined.
+with
+
+identifiers as (
+    select * from {{ ref('int_identity__identifiers') }}
+),
+
+records as (
+    select * from {{ ref('int_identity__records') }}
+),
+
+rules as (
+    select * from {{ ref('identity_rules') }}
+),
+
+blocklist as (
+    select * from {{ ref('identity_blocklist') }}
+),
+
+per_source as (
+    select
+        identifier_type,
+        identifier_value,
+        source,
+        count(distinct record_key) as records
+    from identifiers
+    group by identifier_type, identifier_value, source
+),
+
+surnames as (
+    select
+        identifiers.identifier_type,
+        identifiers.identifier_value,
+        count(distinct records.surname) as surnames
+    from identifiers
+    inner join records
+        on identifiers.record_key = records.record_key
+    group by identifiers.identifier_type, identifiers.identifier_value
+),
+
+per_value as (
+    select
+        identifier_type,
+        identifier_value,
+        sum(records) as records,
+        max(case when source in ('member_cards', 'wechat_followers', 'weibo_followers') then records else 0 end)
+            as most_profiles_in_one_source,
+        {{ dbt.listagg("source || '=' || cast(records as varchar)", "', '", "order by source") }} as records_by_source
+    from per_source
+    group by identifier_type, identifier_value
+),
+
+blocked as (
+    select distinct
+        per_value.identifier_type,
+        per_value.identifier_value,
+        first_value(blocklist.reason) over (
+            partition by per_value.identifier_type, per_value.identifier_value order by blocklist.pattern
+        ) as block_reason
+    from per_value
+    inner join blocklist
+        on per_value.identifier_type = blocklist.identifier_type
+        and {{ regex_full_match('per_value.identifier_value', 'blocklist.pattern') }}
+),
+
+judged as (
+    select
+        per_value.identifier_type,
+        per_value.identifier_value,
+        per_value.records,
+        per_value.most_profiles_in_one_source,
+        per_value.records_by_source,
+        surnames.surnames,
+        rules.rule_name,
+        rules.priority,
+        case
+            when rules.rule_name is null then 'no rule for this identifier type'
+            when blocked.block_reason is not null then 'blocklisted: ' || blocked.block_reason
+            when per_value.most_profiles_in_one_source > rules.max_profiles_per_value
+                then 'on ' || cast(per_value.most_profiles_in_one_source as varchar)
+                    || ' profiles of one source (limit ' || cast(rules.max_profiles_per_value as varchar) || ')'
+            when surnames.surnames > rules.max_surnames_per_value
+                then 'used under ' || cast(surnames.surnames as varchar)
+                    || ' surnames (limit ' || cast(rules.max_surnames_per_value as varchar) || '): a shared number'
+            when per_value.records > rules.max_records_per_value
+                then 'on ' || cast(per_value.records as varchar)
+                    || ' records (limit ' || cast(rules.max_records_per_value as varchar) || ')'
+        end as quarantine_reason
+    from per_value
+    left join rules
+        on per_value.identifier_type = rules.identifier_type
+    left join blocked
+        on per_value.identifier_type = blocked.identifier_type
+        and per_value.identifier_value = blocked.identifier_value
+    left join surnames
+        on per_value.identifier_type = surnames.identifier_type
+        and per_value.identifier_value = surnames.identifier_value
+),
+
+final as (
+    select
+        *,
+        quarantine_reason is not null as is_quarantined
+    from judged
+)
+
+select * from final

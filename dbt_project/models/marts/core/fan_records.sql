@@ -1,0 +1,36 @@
+-- Every source record and the fan it belongs to now.
+with
+
+assignments as (
+    select * from {{ ref('int_identity__fan_assignments') }}
+),
+
+records as (
+    select * from {{ ref('int_identity__records') }}
+),
+
+clusters as (
+    select * from {{ ref('int_identity__clusters') }}
+),
+
+current_assignment as (
+    {{ latest_version('assignments', 'record_key', 'assigned_at desc') }}
+),
+
+final as (
+    select
+        records.source,
+        records.source_record_id,
+        records.record_key,
+        current_assignment.fan_id,
+        records.is_profile,
+        records.first_seen_at,
+        clusters.cluster_size as fan_record_count
+    from records
+    inner join current_assignment
+        on records.record_key = current_assignment.record_key
+    inner join clusters
+        on records.record_key = clusters.record_key
+)
+
+select * from final

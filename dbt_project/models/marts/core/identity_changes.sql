@@ -1,0 +1,93 @@
+-- Merges and splits of fans, run by run, and the edge that caused each merge. A merge moves
+-- records into a fan that already existed (the older id survives); a split moves them to a
+-- new fan (the larger part kept the id).
+with
+
+assignments as (
+    select * from {{ ref('int_identity__fan_assignments') }}
+),
+
+edges as (
+    select * from {{ ref('int_identity__edges') }}
+),
+
+moves as (
+    select
+        record_key,
+        run_id,
+        assigned_at,
+        fan_id,
+        lag(fan_id) over (partition by record_key order by assigned_at) as previous_fan_id
+    from assignments
+),
+
+moved as (
+    select * from moves
+    where previous_fan_id is not null and previous_fan_id != fan_id
+),
+
+fan_born as (
+    select fan_id, min(assigned_at) as first_assigned_at
+    from assignments
+    group by fan_id
+),
+
+grouped as (
+    select
+        moved.run_id,
+        moved.assigned_at as changed_at,
+        moved.previous_fan_id,
+        moved.fan_id,
+        count(*) as records_moved,
+        min(moved.record_key) as example_record_key
+    from moved
+    group by moved.run_id, moved.assigned_at, moved.previous_fan_id, moved.fan_id
+),
+
+bridges as (
+    -- an edge between a record that moved in the run and one that did not
+    select
+        moved.run_id,
+        moved.previous_fan_id,
+        edges.rule_name,
+        edges.identifier_type,
+        edges.record_key_from,
+        edges.record_key_to,
+        row_number() over (
+            partition by moved.run_id, moved.previous_fan_id order by edges.priority, edges.record_key_from
+        ) as bridge_rank
+    from moved
+    inner join edges
+        on moved.record_key in (edges.record_key_from, edges.record_key_to)
+    left join moved as other_side
+        on other_side.run_id = moved.run_id
+        and other_side.record_key = case
+            when edges.record_key_from = moved.record_key then edges.record_key_to
+            else edges.record_key_from
+        end
+    where other_side.record_key is null
+),
+
+final as (
+    select
+        grouped.run_id,
+        grouped.changed_at,
+        case when fan_born.first_assigned_at < grouped.changed_at then 'merge' else 'split' end as change_type,
+        grouped.previous_fan_id as from_fan_id,
+        grouped.fan_id as to_fan_id,
+        grouped.records_moved,
+        grouped.example_record_key,
+        bridges.rule_name as caused_by_rule,
+        bridges.identifier_type as caused_by_identifier_type,
+        bridges.record_key_from as caused_by_record_key_from,
+        bridges.record_key_to as caused_by_record_key_to
+    from grouped
+    inner join fan_born
+        on grouped.fan_id = fan_born.fan_id
+    left join bridges
+        on grouped.run_id = bridges.run_id
+        and grouped.previous_fan_id = bridges.previous_fan_id
+        and bridges.bridge_rank = 1
+)
+
+select * from final

@@ -1,0 +1,37 @@
+-- Interaction events keyed by fan, through the follower record of the account they came from.
+with
+
+interactions as (
+    select * from {{ ref('stg_social__interactions') }}
+),
+
+fan_records as (
+    select * from {{ ref('fan_records') }}
+),
+
+keyed as (
+    select
+        *,
+        case platform
+            when 'wechat' then 'wechat_followers:' || platform_user_id
+            when 'weibo' then 'weibo_followers:' || platform_user_id
+        end as follower_record_key
+    from interactions
+),
+
+final as (
+    select
+        keyed.event_id,
+        fan_records.fan_id,
+        keyed.platform,
+        keyed.event_type,
+        keyed.is_brand_reply,
+        keyed.content_id,
+        keyed.reply_to_event_id,
+        keyed.event_at
+    from keyed
+    left join fan_records
+        on keyed.follower_record_key = fan_records.record_key
+)
+
+select * from final

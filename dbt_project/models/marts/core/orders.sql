@@ -1,0 +1,83 @@
+-- Online orders and offline sales in one fact, keyed by fan, net of refunds and returns.
+with
+
+online_orders as (
+    select * from {{ ref('stg_shop__orders') }}
+),
+
+pos_receipts as (
+    select * from {{ ref('stg_pos__receipts') }}
+),
+
+fan_records as (
+    select * from {{ ref('fan_records') }}
+),
+
+returns as (
+    select
+        original_receipt_no,
+        sum(amount_yuan) as returned_yuan
+    from pos_receipts
+    where receipt_type = 'return'
+    group by original_receipt_no
+),
+
+online as (
+    select
+        'online_orders:' || online_orders.order_id as order_key,
+        'online' as channel,
+        online_orders.platform as outlet,
+        online_orders.order_id as source_order_id,
+        online_orders.paid_at as ordered_at,
+        online_orders.amount_yuan,
+        online_orders.refund_yuan,
+        online_orders.net_amount_yuan,
+        online_orders.coupon_code,
+        online_orders.referral_code
+    from online_orders
+),
+
+offline as (
+    select
+        'pos_receipts:' || pos_receipts.receipt_no as order_key,
+        'offline' as channel,
+        pos_receipts.store_id as outlet,
+        pos_receipts.receipt_no as source_order_id,
+        pos_receipts.sold_at as ordered_at,
+        pos_receipts.amount_yuan,
+        coalesce(returns.returned_yuan, 0) as refund_yuan,
+        pos_receipts.amount_yuan - coalesce(returns.returned_yuan, 0) as net_amount_yuan,
+        cast(null as varchar) as coupon_code,
+        cast(null as varchar) as referral_code
+    from pos_receipts
+    left join returns
+        on pos_receipts.receipt_no = returns.original_receipt_no
+    where pos_receipts.receipt_type = 'sale'
+),
+
+unioned as (
+    select * from online
+    union all
+    select * from offline
+),
+
+final as (
+    select
+        unioned.order_key,
+        fan_records.fan_id,
+        unioned.channel,
+        unioned.outlet,
+        unioned.source_order_id,
+        unioned.ordered_at,
+        unioned.amount_yuan,
+        unioned.refund_yuan,
+        unioned.net_amount_yuan,
+        unioned.refund_yuan > 0 as is_refunded,
+        unioned.coupon_code,
+        unioned.referral_code
+    from unioned
+    inner join fan_records
+        on unioned.order_key = fan_records.record_key
+)
+
+select * from final

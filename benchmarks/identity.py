@@ -56,9 +56,15 @@ def main() -> int:
     result = cluster(keys, src, dst)
     seconds = time.perf_counter() - started
     found = result["cluster_key"].n_unique()
-    figures = {"edges": len(src), "records": len(keys), "components_expected": components,
-               "components_found": found, "same_partition": found == components,
-               "cluster_seconds": round(seconds, 2), "graph_build_seconds": round(built, 2)}
+    figures = {
+        "edges": len(src),
+        "records": len(keys),
+        "components_expected": components,
+        "components_found": found,
+        "same_partition": found == components,
+        "cluster_seconds": round(seconds, 2),
+        "graph_build_seconds": round(built, 2),
+    }
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / f"identity_{args.edges}.json").write_text(json.dumps(figures, indent=2) + "\n")

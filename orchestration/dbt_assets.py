@@ -10,11 +10,12 @@ from orchestration.project import dbt_project
 
 
 class Translator(DagsterDbtTranslator):
-    """Group models by their folder (staging, intermediate, marts). Sources keep the raw asset
-    key from their `meta.dagster.asset_key`, which the default translator already reads."""
+    """Group models and seeds by their top folder (staging, intermediate, marts; identity for
+    the identity configuration seeds). Sources keep the raw asset key from their
+    `meta.dagster.asset_key`, which the default translator already reads."""
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        if dbt_resource_props["resource_type"] == "model":
+        if dbt_resource_props["resource_type"] in ("model", "seed"):
             return dbt_resource_props["fqn"][1]
         return super().get_group_name(dbt_resource_props)
 

@@ -31,6 +31,19 @@ def _run(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def _accuracy(args: argparse.Namespace) -> int:
+    import json
+
+    from orchestration.settings import apply_defaults, path_setting
+    from scrm.accuracy import measure
+
+    apply_defaults()
+    warehouse = Path(args.warehouse) if args.warehouse else path_setting("SCRM_DUCKDB_PATH")
+    truth = Path(args.truth) if args.truth else path_setting("SCRM_LANDING_DIR").parent / "truth"
+    print(json.dumps(measure(warehouse, truth), indent=2))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scrm", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -41,6 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     gen.set_defaults(func=_generate)
     run = sub.add_parser("run", help="load new landing files, validate and build every model")
     run.set_defaults(func=_run)
+    acc = sub.add_parser("accuracy", help="pairwise precision/recall of the fans against the generator's truth")
+    acc.add_argument("--warehouse", help="DuckDB file (default: SCRM_DUCKDB_PATH)")
+    acc.add_argument("--truth", help="truth folder (default: beside the landing folder)")
+    acc.set_defaults(func=_accuracy)
     args = parser.parse_args(argv)
     return args.func(args)
 

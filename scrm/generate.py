@@ -9,6 +9,7 @@ The pipeline never reads truth; tests and benchmarks do.
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -66,6 +67,15 @@ PAYMENTS = ["wechat_pay", "alipay", "unionpay", "cash"]
 EVENT_TYPES = ["read", "like", "comment", "share", "message"]
 EVENT_WEIGHTS = np.array([0.55, 0.2, 0.1, 0.08, 0.07])
 CAMPAIGNS = ["c2025spring", "c2025double11", "c2026spring", "c2026summer"]
+SOURCES = [
+    "member_cards",
+    "wechat_followers",
+    "weibo_followers",
+    "social_interactions",
+    "online_orders",
+    "pos_receipts",
+]
+INTERACTION_BLOCK = 250_000  # followers per block of generated interactions
 FULLWIDTH = {str(d): chr(0xFF10 + d) for d in range(10)}
 
 MEMBER_HEADERS = {
@@ -195,9 +205,9 @@ class _Generator:
             )
         )
 
-    def count(self, source: str, rows: int, bad: int = 0, files: int = 1) -> None:
+    def count(self, source: str, rows: int, bad: int = 0, new_file: bool = True) -> None:
         entry = self.manifest["sources"].setdefault(source, {"files": 0, "rows": 0, "bad_rows": 0})
-        entry["files"] += files
+        entry["files"] += int(new_file)
         entry["rows"] += rows
         entry["bad_rows"] += bad
 
@@ -206,15 +216,17 @@ class _Generator:
         path.write_bytes(df.write_csv().encode(encoding))
         self.count(source, df.height, bad)
 
-    def write_jsonl(self, df: pl.DataFrame, path: Path, source: str, bad_lines: int = 0) -> None:
+    def write_jsonl(self, df: pl.DataFrame, path: Path, source: str, bad_lines: int = 0, append: bool = False) -> None:
         """JSON lines; `bad_lines` malformed lines are slipped in (never the last line)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         lines = df.write_ndjson().splitlines()
         for _ in range(bad_lines if lines else 0):
             at = int(self.rng.integers(0, len(lines)))
             lines.insert(at, lines[at][: len(lines[at]) // 2])  # cut mid-object
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        self.count(source, len(lines), bad_lines if lines else 0)
+        new_file = not (append and path.exists())
+        with path.open("w" if not append else "a", encoding="utf-8") as out:
+            out.write("\n".join(lines) + "\n")
+        self.count(source, len(lines), bad_lines if lines else 0, new_file)
 
     def n_bad(self, rows: int) -> int:
         return 0 if rows == 0 or self.cfg.bad_row_rate == 0 else max(1, round(rows * self.cfg.bad_row_rate))
@@ -285,6 +297,8 @@ class _Generator:
 
     # ---- people ----------------------------------------------------------------------------
     def run(self) -> dict:
+        for source in SOURCES:  # the generator owns these folders: start them empty
+            shutil.rmtree(self.landing / source, ignore_errors=True)
         self.progress(f"generating {self.cfg.people:,} people (seed {self.cfg.seed})")
         steps = [
             self.make_people,
@@ -576,57 +590,62 @@ class _Generator:
 
     # ---- interactions: JSON lines per month -------------------------------------------------
     def interactions(self) -> None:
-        p, cfg = self.p, self.cfg
+        """Generated in blocks of followers and appended to the monthly files, so memory stays
+        bounded at 10M people."""
+        p = self.p
         wx = np.flatnonzero(p["is_wechat"])
         wb = np.flatnonzero(p["is_weibo"])
-        who = np.concatenate([wx, wb])
-        platform = np.concatenate([np.full(len(wx), "wechat"), np.full(len(wb), "weibo")])
-        user_id = np.concatenate([self.openid[wx], self.weibo_uid.gather(wb).to_numpy().astype(str)])
-        start = np.concatenate([self.follow_at[wx], p["joined_at"][wb]])
-        stop = np.concatenate([np.minimum(self.unsub_at[wx], self.t1), np.full(len(wb), self.t1)])
-        counts = self.rng.poisson(cfg.interactions_per_follower * p["activity"][who])
-        rep = np.repeat(np.arange(len(who)), counts)
-        m = len(rep)
-        at = self.times(start[rep], stop[rep], m)
-        kind = self.pick(EVENT_TYPES, m, EVENT_WEIGHTS)
-        event_ids = self.stable_ids("E", np.arange(m), 12345, 11)
-        events = pl.DataFrame(
+        followers = pl.DataFrame(
             {
-                "event_id": event_ids,
-                "platform": platform[rep],
-                "user_id": user_id[rep],
-                "event_type": kind,
-                "at": at,
-                "content_id": pl.Series(self.rng.integers(1000, 1400, m)).cast(pl.String).str.replace(r"^", "A"),
-                "reply_to": pl.Series([None] * m, dtype=pl.String),
+                "person": np.concatenate([wx, wb]),
+                "platform": pl.Series(["wechat"] * len(wx) + ["weibo"] * len(wb), dtype=pl.Categorical),
+                "user_id": pl.concat([pl.Series(self.openid[wx]), self.weibo_uid.gather(wb)]),
+                "start": np.concatenate([self.follow_at[wx], p["joined_at"][wb]]),
+                "stop": np.concatenate([np.minimum(self.unsub_at[wx], self.t1), np.full(len(wb), self.t1)]),
             }
+        )
+        total, replies_total = 0, 0
+        for block in followers.iter_slices(INTERACTION_BLOCK):
+            events, replies = self.interaction_block(block, total, replies_total)
+            total += events.height
+            replies_total += replies.height
+            frame = pl.concat([events, replies]).with_columns(
+                event_time=self.local_time("at", "%Y-%m-%dT%H:%M:%S+08:00"),
+                month=self.local_time("at", "%Y-%m"),
+            )
+            for (month,), rows in frame.sort("at").group_by(["month"], maintain_order=True):
+                out = rows.select(
+                    "event_id", "platform", "user_id", "event_type", "event_time", "content_id", "reply_to"
+                )
+                path = self.landing / "social_interactions" / f"interactions_{month}.jsonl"
+                self.write_jsonl(out, path, "social_interactions", self.n_bad(out.height), append=True)
+        self.progress(f"  interactions: {total + replies_total:,}")
+
+    def interaction_block(self, block: pl.DataFrame, first_event: int, first_reply: int):
+        counts = self.rng.poisson(self.cfg.interactions_per_follower * self.p["activity"][block["person"].to_numpy()])
+        rep = np.repeat(np.arange(block.height), counts)
+        m = len(rep)
+        at = self.times(block["start"].to_numpy()[rep], block["stop"].to_numpy()[rep], m)
+        kind = self.pick(EVENT_TYPES, m, EVENT_WEIGHTS)
+        event_ids = self.stable_ids("E", np.arange(first_event, first_event + m), 12345, 11)
+        who = block.select("platform", "user_id")[rep]
+        events = who.with_columns(
+            event_id=event_ids,
+            event_type=pl.Series(kind),
+            at=pl.Series(at),
+            content_id=pl.Series(self.rng.integers(1000, 1400, m)).cast(pl.String).str.replace(r"^", "A"),
+            reply_to=pl.lit(None, dtype=pl.String),
         )
         # The brand answers most direct messages: the reciprocity the trust mart measures.
         msg = np.flatnonzero((kind == "message") & self.flag(m, 0.6))
-        replies = pl.DataFrame(
-            {
-                "event_id": self.stable_ids("R", np.arange(len(msg)), 54321, 11),
-                "platform": platform[rep][msg],
-                "user_id": user_id[rep][msg],
-                "event_type": "brand_reply",
-                "at": np.minimum(at[msg] + self.times(60, 6 * 3600, len(msg)), self.t1),
-                "content_id": pl.Series([None] * len(msg), dtype=pl.String),
-                "reply_to": event_ids.gather(msg),
-            }
+        replies = who[msg].with_columns(
+            event_id=self.stable_ids("R", np.arange(first_reply, first_reply + len(msg)), 54321, 11),
+            event_type=pl.lit("brand_reply"),
+            at=pl.Series(np.minimum(at[msg] + self.times(60, 6 * 3600, len(msg)), self.t1)),
+            content_id=pl.lit(None, dtype=pl.String),
+            reply_to=event_ids.gather(msg),
         )
-        events = pl.concat([events, replies]).with_columns(
-            event_time=self.local_time("at", "%Y-%m-%dT%H:%M:%S+08:00"),
-            month=self.local_time("at", "%Y-%m"),
-        )
-        for (month,), frame in events.sort("at").group_by(["month"], maintain_order=True):
-            out = frame.select("event_id", "platform", "user_id", "event_type", "event_time", "content_id", "reply_to")
-            self.write_jsonl(
-                out,
-                self.landing / "social_interactions" / f"interactions_{month}.jsonl",
-                "social_interactions",
-                self.n_bad(out.height),
-            )
-        self.progress(f"  interactions: {events.height:,}")
+        return events, replies.select(events.columns)
 
     # ---- online orders: platform exports, one CSV per month of changes -----------------------
     def online_orders(self) -> None:

@@ -75,6 +75,7 @@ SOURCES = [
     "online_orders",
     "pos_receipts",
 ]
+SHARD_PEOPLE = 1_000_000  # people generated at once; bigger samples are written shard by shard
 INTERACTION_BLOCK = 250_000  # followers per block of generated interactions
 FULLWIDTH = {str(d): chr(0xFF10 + d) for d in range(10)}
 
@@ -133,23 +134,52 @@ class GeneratorConfig:
 
 
 def generate(config: GeneratorConfig, out: Path, progress=print) -> dict:
-    """Write `out/landing/<source>/...` and `out/truth/*.parquet`; return the manifest."""
-    gen = _Generator(config, Path(out), progress)
-    return gen.run()
+    """Write `out/landing/<source>/...` and `out/truth/*.parquet`; return the manifest.
+
+    People are generated in shards of at most SHARD_PEOPLE, each with its own disjoint id
+    ranges, appending to the same files: memory stays that of one shard, so 10M people fit.
+    """
+    out = Path(out)
+    for source in SOURCES:  # the generator owns these folders: start them empty
+        shutil.rmtree(out / "landing" / source, ignore_errors=True)
+    shutil.rmtree(out / "truth", ignore_errors=True)
+    shards = max(1, -(-config.people // SHARD_PEOPLE))
+    progress(f"generating {config.people:,} people (seed {config.seed}, {shards} shard(s))")
+    sources: dict = {}
+    for shard in range(shards):
+        people = min(SHARD_PEOPLE, config.people - shard * SHARD_PEOPLE)
+        manifest = _Generator(config, out, progress, shard, shards, people).run()
+        for source, counts in manifest.items():
+            total = sources.setdefault(source, {"files": 0, "rows": 0, "bad_rows": 0})
+            for key, value in counts.items():
+                total[key] += value
+    truth = out / "truth"
+    for name in ("records", "referrals", "consent", "people"):
+        parts = sorted((truth / "parts").glob(f"{name}_*.parquet"))
+        pl.concat([pl.read_parquet(part) for part in parts]).write_parquet(truth / f"{name}.parquet")
+    shutil.rmtree(truth / "parts")
+    manifest = {"config": asdict(config), "sources": sources}
+    (truth / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+    progress(f"  truth written to {truth}")
+    return manifest
 
 
 class _Generator:
-    def __init__(self, cfg: GeneratorConfig, out: Path, progress):
+    """One shard of people and every record the four silos hold about them."""
+
+    def __init__(self, cfg: GeneratorConfig, out: Path, progress, shard: int, shards: int, people: int):
         self.cfg = cfg
         self.out = out
         self.landing = out / "landing"
         self.truth = out / "truth"
-        self.rng = np.random.default_rng(cfg.seed)
+        self.shard, self.shards, self.n = shard, shards, people
+        self.offset = shard * SHARD_PEOPLE  # global index of this shard's first person
+        self.rng = np.random.default_rng(cfg.seed if shards == 1 else [cfg.seed, shard])
         self.progress = progress
         self.t0 = int(datetime.fromisoformat(cfg.start).timestamp())
         self.t1 = int(datetime.fromisoformat(cfg.end).timestamp()) + 86399
         self.records: list[pl.DataFrame] = []
-        self.manifest: dict = {"config": asdict(cfg), "sources": {}}
+        self.manifest: dict = {}
 
     # ---- helpers -------------------------------------------------------------------------
     def flag(self, n: int, rate: float) -> np.ndarray:
@@ -166,7 +196,9 @@ class _Generator:
         return lo + (self.rng.random(n) * np.maximum(hi - lo, 1)).astype(np.int64)
 
     def unique_ints(self, n: int, lo: int, hi: int) -> np.ndarray:
-        """n distinct integers in [lo, hi), shuffled; cheap even for 10M."""
+        """n distinct integers in this shard's part of [lo, hi), shuffled; cheap even for 10M."""
+        width = (hi - lo) // self.shards
+        lo, hi = lo + self.shard * width, lo + (self.shard + 1) * width
         step = max((hi - lo) // max(n, 1), 1)
         base = lo + np.arange(n, dtype=np.int64) * step
         return self.rng.permutation(base + self.rng.integers(0, step, n))
@@ -206,25 +238,28 @@ class _Generator:
         )
 
     def count(self, source: str, rows: int, bad: int = 0, new_file: bool = True) -> None:
-        entry = self.manifest["sources"].setdefault(source, {"files": 0, "rows": 0, "bad_rows": 0})
+        entry = self.manifest.setdefault(source, {"files": 0, "rows": 0, "bad_rows": 0})
         entry["files"] += int(new_file)
         entry["rows"] += rows
         entry["bad_rows"] += bad
 
     def write_csv(self, df: pl.DataFrame, path: Path, source: str, encoding: str = "utf-8", bad: int = 0) -> None:
+        """A CSV export; a later shard appends its rows under the same header."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(df.write_csv().encode(encoding))
-        self.count(source, df.height, bad)
+        new_file = not path.exists()
+        with path.open("wb" if new_file else "ab") as out:
+            out.write(df.write_csv(include_header=new_file).encode(encoding))
+        self.count(source, df.height, bad, new_file)
 
-    def write_jsonl(self, df: pl.DataFrame, path: Path, source: str, bad_lines: int = 0, append: bool = False) -> None:
+    def write_jsonl(self, df: pl.DataFrame, path: Path, source: str, bad_lines: int = 0) -> None:
         """JSON lines; `bad_lines` malformed lines are slipped in (never the last line)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         lines = df.write_ndjson().splitlines()
         for _ in range(bad_lines if lines else 0):
             at = int(self.rng.integers(0, len(lines)))
             lines.insert(at, lines[at][: len(lines[at]) // 2])  # cut mid-object
-        new_file = not (append and path.exists())
-        with path.open("w" if not append else "a", encoding="utf-8") as out:
+        new_file = not path.exists()  # blocks and later shards append
+        with path.open("a", encoding="utf-8") as out:
             out.write("\n".join(lines) + "\n")
         self.count(source, len(lines), bad_lines if lines else 0, new_file)
 
@@ -297,9 +332,7 @@ class _Generator:
 
     # ---- people ----------------------------------------------------------------------------
     def run(self) -> dict:
-        for source in SOURCES:  # the generator owns these folders: start them empty
-            shutil.rmtree(self.landing / source, ignore_errors=True)
-        self.progress(f"generating {self.cfg.people:,} people (seed {self.cfg.seed})")
+        """Write this shard's records; returns its counts per source."""
         steps = [
             self.make_people,
             self.member_cards,
@@ -312,11 +345,10 @@ class _Generator:
         ]
         for step in steps:
             step()
-        (self.truth / "manifest.json").write_text(json.dumps(self.manifest, indent=2, ensure_ascii=False))
         return self.manifest
 
     def make_people(self) -> None:
-        cfg, rng, n = self.cfg, self.rng, self.cfg.people
+        cfg, rng, n = self.cfg, self.rng, self.n
         i = np.arange(n)
         given2 = np.where(self.flag(n, 0.7), self.pick(GIVEN, n), "")
         names = np.char.add(np.char.add(self.pick(SURNAMES, n), self.pick(GIVEN, n)), given2)
@@ -353,7 +385,7 @@ class _Generator:
         )
         self.p = {
             "i": i,
-            "person_id": self.stable_person_ids(i),
+            "person_id": self.stable_person_ids(i + self.offset),
             "name": names,
             "old_phone": phones[:n],
             "current_phone": current_phone,
@@ -370,7 +402,7 @@ class _Generator:
             "activity": rng.lognormal(-0.5, 1.0, n),
             **{f"is_{s}": v for s, v in silos.items()},
         }
-        self.n_stores = int(np.clip(n // 25_000, 3, 30))
+        self.n_stores = int(np.clip(cfg.people // 25_000, 3, 30))
         self.stores = np.array([f"S{k + 1:03d}" for k in range(self.n_stores)])
         self.home_store = rng.integers(0, self.n_stores, n)
         self.card_no = (800_000_000 + self.unique_ints(n, 0, 199_999_999)).astype(str)
@@ -514,10 +546,10 @@ class _Generator:
             }
         )
         # Bought followers: bulk subscribes minutes apart, no unionid, never interact.
-        k = int(round(cfg.people * cfg.fake_follower_rate))
+        k = int(round(self.n * cfg.fake_follower_rate))
         bulk_days = self.times(self.t0, self.t1 - 86400, 3)
         fake_sub = bulk_days[self.rng.integers(0, 3, k)] + self.rng.integers(0, 600, k)
-        fake_ids = self.stable_person_ids(np.arange(k), "F")
+        fake_ids = self.stable_person_ids(np.arange(k) + self.offset, "F")
         fake = pl.DataFrame(
             {
                 "openid": self.tokens("oA1x", k) if k else np.array([], dtype=str),
@@ -560,7 +592,7 @@ class _Generator:
         p = self.p
         w = np.flatnonzero(p["is_weibo"])
         n = len(w)
-        self.weibo_uid = self.stable_ids("", np.arange(len(p["i"])), 7_000_000_000, 10)
+        self.weibo_uid = self.stable_ids("", np.arange(len(p["i"])) + self.offset, 7_000_000_000, 10)
         bound = self.flag(n, 0.3)
         frame = (
             pl.DataFrame(
@@ -618,7 +650,7 @@ class _Generator:
                     "event_id", "platform", "user_id", "event_type", "event_time", "content_id", "reply_to"
                 )
                 path = self.landing / "social_interactions" / f"interactions_{month}.jsonl"
-                self.write_jsonl(out, path, "social_interactions", self.n_bad(out.height), append=True)
+                self.write_jsonl(out, path, "social_interactions", self.n_bad(out.height))
         self.progress(f"  interactions: {total + replies_total:,}")
 
     def interaction_block(self, block: pl.DataFrame, first_event: int, first_reply: int):
@@ -627,6 +659,7 @@ class _Generator:
         m = len(rep)
         at = self.times(block["start"].to_numpy()[rep], block["stop"].to_numpy()[rep], m)
         kind = self.pick(EVENT_TYPES, m, EVENT_WEIGHTS)
+        first_event += self.shard * 10**9  # event ids stay unique across shards
         event_ids = self.stable_ids("E", np.arange(first_event, first_event + m), 12345, 11)
         who = block.select("platform", "user_id")[rep]
         events = who.with_columns(
@@ -639,7 +672,9 @@ class _Generator:
         # The brand answers most direct messages: the reciprocity the trust mart measures.
         msg = np.flatnonzero((kind == "message") & self.flag(m, 0.6))
         replies = who[msg].with_columns(
-            event_id=self.stable_ids("R", np.arange(first_reply, first_reply + len(msg)), 54321, 11),
+            event_id=self.stable_ids(
+                "R", self.shard * 10**9 + np.arange(first_reply, first_reply + len(msg)), 54321, 11
+            ),
             event_type=pl.lit("brand_reply"),
             at=pl.Series(np.minimum(at[msg] + self.times(60, 6 * 3600, len(msg)), self.t1)),
             content_id=pl.lit(None, dtype=pl.String),
@@ -671,9 +706,9 @@ class _Generator:
         buyer = np.select(
             [plat == "tmall", plat == "jd", plat == "douyin"],
             [
-                self.stable_ids("tb", who, 11, 10).to_numpy(),
-                self.stable_ids("jd_", who, 22, 10).to_numpy(),
-                self.stable_ids("dy", who, 33, 12).to_numpy(),
+                self.stable_ids("tb", who + self.offset, 11, 10).to_numpy(),
+                self.stable_ids("jd_", who + self.offset, 22, 10).to_numpy(),
+                self.stable_ids("dy", who + self.offset, 33, 12).to_numpy(),
             ],
             default=self.mini_openid[who],
         )
@@ -690,7 +725,7 @@ class _Generator:
                 "platform": plat,
                 "shop_id": np.char.add(plat.astype(str), "_flagship"),
                 "buyer_id": buyer,
-                "buyer_nick": self.stable_ids("nick_", who, 99, 8),
+                "buyer_nick": self.stable_ids("nick_", who + self.offset, 99, 8),
                 "receiver_name": self.name_noise(pl.Series(p["name"][who])),
                 "receiver_mobile": mobile,
                 "receiver_city": p["city"][who],
@@ -776,7 +811,9 @@ class _Generator:
         wphone = self.opt(self.flag(k, cfg.walk_in_junk_phone_rate), junk)
         sales = pl.DataFrame(
             {
-                "person_id": np.concatenate([p["person_id"][who], self.stable_person_ids(np.arange(k), "W")]),
+                "person_id": np.concatenate(
+                    [p["person_id"][who], self.stable_person_ids(np.arange(k) + self.shard * 10**7, "W")]
+                ),
                 "store_i": np.concatenate([store, wstore]),
                 "store_id": self.stores[np.concatenate([store, wstore])],
                 "sold": np.concatenate([sold, self.times(w0, self.t1 - 3600, k)]),
@@ -809,7 +846,15 @@ class _Generator:
         allr = allr.with_columns(
             seq=pl.int_range(pl.len()).over("store_id", "day") + 1,
         ).with_columns(
-            receipt_no=pl.concat_str([pl.col("store_id"), pl.col("day"), pl.col("seq").cast(pl.String).str.zfill(5)]),
+            # a sharded run numbers each shard's receipts as another till of the store
+            receipt_no=pl.concat_str(
+                [
+                    pl.col("store_id"),
+                    pl.col("day"),
+                    pl.lit(f"{self.shard:02d}" if self.shards > 1 else ""),
+                    pl.col("seq").cast(pl.String).str.zfill(5),
+                ]
+            ),
         )
         # a return points at the receipt it undoes
         originals = allr.filter(pl.col("receipt_type") == "sale").select(
@@ -854,13 +899,15 @@ class _Generator:
                 body, bad = self.corrupt(body, "receipt_no", "sold_at", "not a time", rows=1)
             self.write_csv(body, self.landing / "pos_receipts" / f"{store_id}_{date}.csv", "pos_receipts", bad=bad)
         self.add_truth("pos_receipts", out["receipt_no"], out["person_id"])
-        self.progress(f"  pos receipts: {out.height:,} in {self.manifest['sources']['pos_receipts']['files']:,} files")
+        self.progress(f"  pos receipts: {out.height:,} in {self.manifest['pos_receipts']['files']:,} files")
 
     # ---- truth -------------------------------------------------------------------------------
     def write_truth(self) -> None:
         p = self.p
-        self.truth.mkdir(parents=True, exist_ok=True)
-        pl.concat(self.records).write_parquet(self.truth / "records.parquet")
+        parts = self.truth / "parts"
+        parts.mkdir(parents=True, exist_ok=True)
+        part = f"{self.shard:03d}.parquet"
+        pl.concat(self.records).write_parquet(parts / f"records_{part}")
         r = np.flatnonzero(p["referrer"] >= 0)
         pl.DataFrame(
             {
@@ -869,8 +916,8 @@ class _Generator:
                 "channel": p["ref_channel"][r],
                 "referred_at": pl.from_epoch(pl.Series(self.ref_time[r]), time_unit="s"),
             }
-        ).filter(pl.col("referred_at") > pl.datetime(2000, 1, 1)).write_parquet(self.truth / "referrals.parquet")
-        pl.concat(self.consent_rows).write_parquet(self.truth / "consent.parquet")
+        ).filter(pl.col("referred_at") > pl.datetime(2000, 1, 1)).write_parquet(parts / f"referrals_{part}")
+        pl.concat(self.consent_rows).write_parquet(parts / f"consent_{part}")
         pl.DataFrame(
             {
                 "person_id": p["person_id"],
@@ -880,5 +927,4 @@ class _Generator:
                 "shares_family_phone": p["family_of"] >= 0,
                 **{k: p[k] for k in ("is_member", "is_wechat", "is_weibo", "is_online", "is_offline")},
             }
-        ).write_parquet(self.truth / "people.parquet")
-        self.progress(f"  truth written to {self.truth}")
+        ).write_parquet(parts / f"people_{part}")

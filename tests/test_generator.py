@@ -80,3 +80,17 @@ def test_truth_describes_people_referrals_and_consent(sample):
     assert set(consent["channel"]) == {"sms", "email", "wechat"}
     assert consent["opted_in"].sum() > 0 and (~consent["opted_in"]).sum() > 0
     assert not (sample / "landing" / "truth").exists()
+
+
+def test_a_sample_bigger_than_a_shard_is_written_shard_by_shard(tmp_path, monkeypatch):
+    """Shards use disjoint id ranges and append to the same files: the manifest still matches
+    the files and every record and person id is unique."""
+    monkeypatch.setattr("scrm.generate.SHARD_PEOPLE", 200)
+    manifest = generate(GeneratorConfig(people=500, seed=3), tmp_path, progress=lambda _: None)
+    test_manifest_counts_match_the_files(tmp_path)
+    records = pl.read_parquet(tmp_path / "truth" / "records.parquet")
+    assert records.select(pl.struct("source", "source_record_id").is_unique().all()).item()
+    people = pl.read_parquet(tmp_path / "truth" / "people.parquet")
+    assert people.height == 500 and people["person_id"].is_unique().all()
+    assert people["phone"].filter(~people["shares_family_phone"]).is_unique().all()
+    assert manifest["sources"]["pos_receipts"]["files"] == len(list((tmp_path / "landing" / "pos_receipts").iterdir()))

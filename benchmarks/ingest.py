@@ -8,6 +8,7 @@ Prints JSON and writes it under benchmarks/results/. Not a test: figures depend 
 
 import argparse
 import json
+import os
 import platform
 import resource
 import shutil
@@ -69,7 +70,7 @@ def main() -> int:
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {
             "python": platform.python_version(),
-            "cpus": __import__("os").cpu_count(),
+            "cpus": os.cpu_count(),
             "duckdb": duckdb.__version__,
             "polars": pl.__version__,
             "platform": platform.platform(),

@@ -19,7 +19,7 @@ import duckdb
 import polars as pl
 
 from ingestion.contracts import Contract
-from ingestion.readers import LINE, FileError, apply_contract, read_text_rows
+from ingestion.readers import FileError, apply_contract, read_text_rows
 
 SQL_TYPES = {
     "string": "varchar",
@@ -268,6 +268,3 @@ class _Pending:
             conn.execute("rollback")
             raise
         self.rows_by_file, self.unreadable, self.files, self.rows = [], [], [], 0
-
-
-__all__ = ["LINE", "FileResult", "LoadReport", "ensure_raw_tables", "first_row", "load_source"]

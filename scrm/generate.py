@@ -899,7 +899,7 @@ class _Generator:
                 body, bad = self.corrupt(body, "receipt_no", "sold_at", "not a time", rows=1)
             self.write_csv(body, self.landing / "pos_receipts" / f"{store_id}_{date}.csv", "pos_receipts", bad=bad)
         self.add_truth("pos_receipts", out["receipt_no"], out["person_id"])
-        self.progress(f"  pos receipts: {out.height:,} in {self.manifest['pos_receipts']['files']:,} files")
+        self.progress(f"  pos receipts: {out.height:,}")
 
     # ---- truth -------------------------------------------------------------------------------
     def write_truth(self) -> None:

@@ -61,3 +61,10 @@
      + case when fans.is_online_buyer then 1 else 0 end
      + case when fans.is_offline_buyer then 1 else 0 end)
 {%- endmacro %}
+
+{#- The key of a source record in the identity graph: <source>:<source_record_id>. Every model
+    that joins a record to its fan builds the key here, so the format lives in one place.
+    `source` is the source name; `source_sql` (for rows that carry it as a column) an expression. -#}
+{% macro record_key(source, column, source_sql=none) -%}
+    {{ source_sql if source_sql is not none else "'" ~ source ~ "'" }} || ':' || {{ column }}
+{%- endmacro %}

@@ -23,40 +23,40 @@ pos_receipts as (
 ),
 
 identifiers as (
-    select 'member_cards:' || card_no as record_key, 'member_card' as identifier_type, card_no as identifier_value
+    select {{ record_key('member_cards', 'card_no') }} as record_key, 'member_card' as identifier_type, card_no as identifier_value
     from member_cards
     union all
-    select 'member_cards:' || card_no, 'phone', phone_normalized from member_cards
+    select {{ record_key('member_cards', 'card_no') }}, 'phone', phone_normalized from member_cards
     union all
-    select 'member_cards:' || card_no, 'email', email_normalized from member_cards
+    select {{ record_key('member_cards', 'card_no') }}, 'email', email_normalized from member_cards
     union all
-    select 'member_cards:' || card_no, 'unionid', unionid from member_cards
+    select {{ record_key('member_cards', 'card_no') }}, 'unionid', unionid from member_cards
     union all
-    select 'member_cards:' || card_no, 'wechat_openid', wechat_openid from member_cards
+    select {{ record_key('member_cards', 'card_no') }}, 'wechat_openid', wechat_openid from member_cards
     union all
-    select 'wechat_followers:' || openid, 'wechat_openid', openid from wechat_followers
+    select {{ record_key('wechat_followers', 'openid') }}, 'wechat_openid', openid from wechat_followers
     union all
-    select 'wechat_followers:' || openid, 'unionid', unionid from wechat_followers
+    select {{ record_key('wechat_followers', 'openid') }}, 'unionid', unionid from wechat_followers
     union all
-    select 'weibo_followers:' || weibo_uid, 'weibo_uid', weibo_uid from weibo_followers
+    select {{ record_key('weibo_followers', 'weibo_uid') }}, 'weibo_uid', weibo_uid from weibo_followers
     union all
-    select 'weibo_followers:' || weibo_uid, 'phone', phone_normalized from weibo_followers
+    select {{ record_key('weibo_followers', 'weibo_uid') }}, 'phone', phone_normalized from weibo_followers
     union all
-    select 'online_orders:' || order_id, 'platform_buyer', platform || ':' || buyer_id
+    select {{ record_key('online_orders', 'order_id') }}, 'platform_buyer', platform || ':' || buyer_id
     from online_orders
     where platform != 'miniprogram'
     union all
-    select 'online_orders:' || order_id, 'miniprogram_openid', miniprogram_openid from online_orders
+    select {{ record_key('online_orders', 'order_id') }}, 'miniprogram_openid', miniprogram_openid from online_orders
     union all
-    select 'online_orders:' || order_id, 'phone', receiver_phone_normalized from online_orders
+    select {{ record_key('online_orders', 'order_id') }}, 'phone', receiver_phone_normalized from online_orders
     union all
-    select 'online_orders:' || order_id, 'unionid', unionid from online_orders
+    select {{ record_key('online_orders', 'order_id') }}, 'unionid', unionid from online_orders
     union all
-    select 'pos_receipts:' || receipt_no, 'member_card', member_card_no from pos_receipts
+    select {{ record_key('pos_receipts', 'receipt_no') }}, 'member_card', member_card_no from pos_receipts
     union all
-    select 'pos_receipts:' || receipt_no, 'phone', phone_normalized from pos_receipts
+    select {{ record_key('pos_receipts', 'receipt_no') }}, 'phone', phone_normalized from pos_receipts
     union all
-    select 'pos_receipts:' || receipt_no, 'pos_receipt', coalesce(original_receipt_no, receipt_no)
+    select {{ record_key('pos_receipts', 'receipt_no') }}, 'pos_receipt', coalesce(original_receipt_no, receipt_no)
     from pos_receipts
 ),
 

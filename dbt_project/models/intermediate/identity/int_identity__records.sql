@@ -41,7 +41,7 @@ records as (
 
 keyed as (
     select
-        source || ':' || source_record_id as record_key,
+        {{ record_key(none, 'source_record_id', source_sql='source') }} as record_key,
         source,
         source_record_id,
         source in ('member_cards', 'wechat_followers', 'weibo_followers') as is_profile,

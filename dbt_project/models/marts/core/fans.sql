@@ -67,7 +67,7 @@ cards as (
             as recency
     from member_cards
     inner join fan_records
-        on fan_records.record_key = 'member_cards:' || member_cards.card_no
+        on fan_records.record_key = {{ record_key('member_cards', 'member_cards.card_no') }}
 ),
 
 card_summary as (
@@ -89,7 +89,7 @@ followers as (
         row_number() over (partition by fan_records.fan_id order by wechat_followers.subscribed_at desc) as recency
     from wechat_followers
     inner join fan_records
-        on fan_records.record_key = 'wechat_followers:' || wechat_followers.openid
+        on fan_records.record_key = {{ record_key('wechat_followers', 'wechat_followers.openid') }}
 ),
 
 follower_summary as (
@@ -108,7 +108,7 @@ weibo as (
         row_number() over (partition by fan_records.fan_id order by weibo_followers.followed_at desc) as recency
     from weibo_followers
     inner join fan_records
-        on fan_records.record_key = 'weibo_followers:' || weibo_followers.weibo_uid
+        on fan_records.record_key = {{ record_key('weibo_followers', 'weibo_followers.weibo_uid') }}
 ),
 
 latest_order as (
@@ -119,25 +119,25 @@ latest_order as (
         row_number() over (partition by fan_records.fan_id order by online_orders.paid_at desc) as recency
     from online_orders
     inner join fan_records
-        on fan_records.record_key = 'online_orders:' || online_orders.order_id
+        on fan_records.record_key = {{ record_key('online_orders', 'online_orders.order_id') }}
 ),
 
 phones_seen as (
     select fan_records.fan_id, member_cards.phone_normalized as phone, member_cards.updated_at as seen_at
     from member_cards
-    inner join fan_records on fan_records.record_key = 'member_cards:' || member_cards.card_no
+    inner join fan_records on fan_records.record_key = {{ record_key('member_cards', 'member_cards.card_no') }}
     union all
     select fan_records.fan_id, online_orders.receiver_phone_normalized, online_orders.paid_at
     from online_orders
-    inner join fan_records on fan_records.record_key = 'online_orders:' || online_orders.order_id
+    inner join fan_records on fan_records.record_key = {{ record_key('online_orders', 'online_orders.order_id') }}
     union all
     select fan_records.fan_id, pos_receipts.phone_normalized, pos_receipts.sold_at
     from pos_receipts
-    inner join fan_records on fan_records.record_key = 'pos_receipts:' || pos_receipts.receipt_no
+    inner join fan_records on fan_records.record_key = {{ record_key('pos_receipts', 'pos_receipts.receipt_no') }}
     union all
     select fan_records.fan_id, weibo_followers.phone_normalized, weibo_followers.followed_at
     from weibo_followers
-    inner join fan_records on fan_records.record_key = 'weibo_followers:' || weibo_followers.weibo_uid
+    inner join fan_records on fan_records.record_key = {{ record_key('weibo_followers', 'weibo_followers.weibo_uid') }}
 ),
 
 latest_phone as (

@@ -13,8 +13,8 @@ keyed as (
     select
         *,
         case platform
-            when 'wechat' then 'wechat_followers:' || platform_user_id
-            when 'weibo' then 'weibo_followers:' || platform_user_id
+            when 'wechat' then {{ record_key('wechat_followers', 'platform_user_id') }}
+            when 'weibo' then {{ record_key('weibo_followers', 'platform_user_id') }}
         end as follower_record_key
     from interactions
 ),

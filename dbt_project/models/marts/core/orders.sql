@@ -24,7 +24,7 @@ returns as (
 
 online as (
     select
-        'online_orders:' || online_orders.order_id as order_key,
+        {{ record_key('online_orders', 'online_orders.order_id') }} as order_key,
         'online' as channel,
         online_orders.platform as outlet,
         online_orders.order_id as source_order_id,
@@ -39,7 +39,7 @@ online as (
 
 offline as (
     select
-        'pos_receipts:' || pos_receipts.receipt_no as order_key,
+        {{ record_key('pos_receipts', 'pos_receipts.receipt_no') }} as order_key,
         'offline' as channel,
         pos_receipts.store_id as outlet,
         pos_receipts.receipt_no as source_order_id,

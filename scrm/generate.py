@@ -64,8 +64,8 @@ PLATFORM_WEIGHTS = np.array([0.35, 0.2, 0.15, 0.3])
 # Share of a platform's orders whose receiver mobile comes masked (138****5678).
 PLATFORM_MASK_RATE = {"tmall": 0.5, "jd": 0.5, "douyin": 1.0, "miniprogram": 0.0}
 PAYMENTS = ["wechat_pay", "alipay", "unionpay", "cash"]
-EVENT_TYPES = ["read", "like", "comment", "share", "message"]
-EVENT_WEIGHTS = np.array([0.55, 0.2, 0.1, 0.08, 0.07])
+EVENT_TYPES = ["read", "like", "comment", "share", "message", "complaint"]
+EVENT_WEIGHTS = np.array([0.54, 0.2, 0.1, 0.08, 0.07, 0.01])
 CAMPAIGNS = ["c2025spring", "c2025double11", "c2026spring", "c2026summer"]
 SOURCES = [
     "member_cards",
@@ -429,6 +429,7 @@ class _Generator:
         email = pl.Series(p["email"][m], dtype=pl.String)
         ref = p["referrer"][m]
         invited = p["ref_channel"][m] == "invite_code"
+        opened = np.where(invited, p["joined_at"][m], opened)  # an invited friend joins by opening the card
         self.ref_time[m[invited]] = opened[invited]
         sms = self.flag(n, 0.7)
         opt_out = sms & self.flag(n, cfg.sms_opt_out_rate) & (opened < self.snapshot_at)
@@ -507,8 +508,8 @@ class _Generator:
         by_qr = p["ref_channel"][f] == "wechat_qr"
         self.follow_at = np.full(len(p["i"]), -1, dtype=np.int64)
         self.follow_at[f] = sub
-        # a referee subscribes after the referrer did
-        sub = np.where(by_qr, np.maximum(sub, self.follow_at[np.maximum(ref, 0)] + 3600), sub)
+        # a referee joins by scanning the referrer's code, after the referrer followed
+        sub = np.where(by_qr, np.maximum(p["joined_at"][f], self.follow_at[np.maximum(ref, 0)] + 3600), sub)
         sub = np.minimum(sub, self.t1 - 60)
         self.follow_at[f] = sub
         self.ref_time[f[by_qr]] = sub[by_qr]

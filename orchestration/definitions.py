@@ -7,7 +7,7 @@ from orchestration.checks import build_raw_check
 from orchestration.dbt_assets import scrm_dbt_models
 from orchestration.jobs import pipeline_job
 from orchestration.raw_assets import build_raw_asset
-from orchestration.report_assets import identity_graph_report
+from orchestration.report_assets import fan_marts_report, identity_graph_report
 from orchestration.resources import build_resources
 from orchestration.schedules import daily_schedule
 from orchestration.sensors import landing_sensor
@@ -18,7 +18,7 @@ def build_definitions() -> dg.Definitions:
     apply_defaults()
     contracts = load_contracts().values()
     return dg.Definitions(
-        assets=[*(build_raw_asset(c) for c in contracts), scrm_dbt_models, identity_graph_report],
+        assets=[*(build_raw_asset(c) for c in contracts), scrm_dbt_models, identity_graph_report, fan_marts_report],
         asset_checks=[build_raw_check(c) for c in contracts],
         jobs=[pipeline_job],
         schedules=[daily_schedule],

@@ -40,6 +40,13 @@ def identity_figures(conn) -> dict:
     }
 
 
+def md_table(header: list[str], rows: list) -> dg.MetadataValue:
+    """A Markdown table for asset metadata."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
+    return dg.MetadataValue.md("\n".join(lines))
+
+
 def identity_metadata(figures: dict) -> dict:
     return {
         "fans": dg.MetadataValue.int(figures["fans"]),
@@ -48,17 +55,9 @@ def identity_metadata(figures: dict) -> dict:
         "fans in two or more silos": dg.MetadataValue.int(figures["fans_in_two_or_more_silos"]),
         "largest fan (records)": dg.MetadataValue.int(figures["largest_fan"]),
         "mean records per fan": dg.MetadataValue.float(figures["mean_records_per_fan"]),
-        "fan size distribution": dg.MetadataValue.md(
-            "| records | fans |\n|---|---|\n" + "\n".join(f"| {s} | {n} |" for s, n in figures["sizes"])
-        ),
-        "largest fans": dg.MetadataValue.md(
-            "| fan | records | silos |\n|---|---|---|\n"
-            + "\n".join(f"| {f} | {r} | {s} |" for f, r, s in figures["largest_fans"])
-        ),
-        "quarantined identifiers": dg.MetadataValue.md(
-            "| type | reason | values | records |\n|---|---|---|---|\n"
-            + "\n".join(f"| {t} | {r} | {n} | {c} |" for t, r, n, c in figures["quarantine"])
-        ),
+        "fan size distribution": md_table(["records", "fans"], figures["sizes"]),
+        "largest fans": md_table(["fan", "records", "silos"], figures["largest_fans"]),
+        "quarantined identifiers": md_table(["type", "reason", "values", "records"], figures["quarantine"]),
         "merges (all runs)": dg.MetadataValue.int(figures["merges"]),
         "splits (all runs)": dg.MetadataValue.int(figures["splits"]),
     }
@@ -78,3 +77,97 @@ def identity_metadata(figures: dict) -> dict:
 def identity_graph_report(duckdb: DuckDBResource) -> dg.MaterializeResult:
     with duckdb.get_connection() as conn:
         return dg.MaterializeResult(metadata=identity_metadata(identity_figures(conn)))
+
+
+def marts_figures(conn) -> dict:
+    """The short picture of each mart: ladder, community steps, engagement and trust tiers, top
+    advocates, referral campaigns, channel overlap and how many offline buyers WeChat reaches."""
+
+    def rows(sql: str) -> list:
+        return conn.execute(sql).fetchall()
+
+    reach = rows("""
+        select fans, fans_in_two_or_more_silos, offline_buyers, offline_buyers_reachable_on_wechat,
+               share_offline_reachable_on_wechat
+        from marts.channel_reach""")[0]
+    return {
+        "as_of_date": str(rows("select as_of_date from intermediate.int_calendar__as_of")[0][0]),
+        "ladder": rows("""
+            select ladder_rung, count(*) from marts.fan_lifecycle group by ladder_rung, ladder_level
+            order by ladder_level"""),
+        "community_steps": rows("""
+            select community_step, count(*) from marts.fan_lifecycle group by 1
+            order by list_position(['individual', 'quasi-group', 'community', 'fan platform'], community_step)"""),
+        "engagement_tiers": rows("""
+            select engagement_tier, count(*), round(avg(engagement_score), 1) from marts.fan_engagement group by 1
+            order by list_position(['dormant', 'low', 'medium', 'high'], engagement_tier)"""),
+        "trust_tiers": rows("""
+            select trust_tier, count(*), round(avg(trust_score), 1) from marts.fan_trust group by 1
+            order by list_position(['low', 'medium', 'high'], trust_tier)"""),
+        "suspected_fakes": rows("select count(*) from marts.fan_trust where is_suspected_fake")[0][0],
+        "rfm_segments": rows("select rfm_segment, count(*) from marts.fan_rfm group by 1 order by 2 desc"),
+        "top_advocates": rows("""
+            select advocate_rank, fan_id, direct_referrals, converted_referrals, downstream_fans,
+                   attributed_revenue_yuan, rewards_earned_yuan
+            from marts.referral_advocates order by advocate_rank, fan_id limit 5"""),
+        "campaigns": rows("""
+            select campaign, referrals, converted_referrals, round(k_factor, 3), attributed_revenue_yuan,
+                   self_referrals + loop_referrals as excluded
+            from marts.referral_campaigns order by referrals desc"""),
+        "channel_overlap": rows("""
+            select silo_combination, fans, round(100 * share_of_fans, 1) from marts.channel_overlap
+            order by fans desc"""),
+        "fans": reach[0],
+        "fans_in_two_or_more_silos": reach[1],
+        "offline_buyers": reach[2],
+        "offline_buyers_reachable_on_wechat": reach[3],
+        "share_offline_reachable_on_wechat": float(reach[4] or 0),
+    }
+
+
+def marts_metadata(figures: dict) -> dict:
+    return {
+        "as of": dg.MetadataValue.text(figures["as_of_date"]),
+        "ladder (customer -> user -> fan -> friend)": md_table(["rung", "fans"], figures["ladder"]),
+        "community steps": md_table(["step", "fans"], figures["community_steps"]),
+        "engagement tiers": md_table(["tier", "fans", "mean score"], figures["engagement_tiers"]),
+        "trust tiers": md_table(["tier", "fans", "mean score"], figures["trust_tiers"]),
+        "suspected bought followers": dg.MetadataValue.int(figures["suspected_fakes"]),
+        "RFM segments": md_table(["segment", "fans"], figures["rfm_segments"]),
+        "top advocates": md_table(
+            ["rank", "fan", "referrals", "converted", "downstream", "revenue (yuan)", "rewards (yuan)"],
+            figures["top_advocates"],
+        ),
+        "referral campaigns": md_table(
+            ["campaign", "referrals", "converted", "K-factor", "revenue (yuan)", "excluded"], figures["campaigns"]
+        ),
+        "channel overlap": md_table(["silos", "fans", "% of fans"], figures["channel_overlap"]),
+        "share of offline buyers reachable on WeChat": dg.MetadataValue.float(
+            figures["share_offline_reachable_on_wechat"]
+        ),
+    }
+
+
+@dg.asset(
+    key=["reports", "fan_marts"],
+    group_name="reports",
+    deps=[
+        get_asset_key_for_model([scrm_dbt_models], name)
+        for name in (
+            "fan_lifecycle",
+            "fan_engagement",
+            "fan_rfm",
+            "fan_trust",
+            "referral_advocates",
+            "referral_campaigns",
+            "channel_overlap",
+            "channel_reach",
+        )
+    ],
+    description="The marts at a glance: the customer -> user -> fan -> friend ladder, community steps, "
+    "engagement and trust tiers, top advocates, referral campaigns and channel overlap.",
+    kinds={"duckdb"},
+)
+def fan_marts_report(duckdb: DuckDBResource) -> dg.MaterializeResult:
+    with duckdb.get_connection() as conn:
+        return dg.MaterializeResult(metadata=marts_metadata(marts_figures(conn)))

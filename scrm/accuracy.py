@@ -72,3 +72,80 @@ def measure(warehouse: Path, truth_dir: Path) -> dict:
     figures["reachable_share_of_true_pairs"] = round(against_reachable["pairs_true"] / figures["pairs_true"], 6)
     figures["recall_of_reachable"] = against_reachable["recall"]
     return figures
+
+
+def majority_person(fan_records: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFrame:
+    """fan_id -> the person most of the fan's records belong to (ties: the smallest person id)."""
+    joined = fan_records.join(truth, on=["source", "source_record_id"], how="inner")
+    counts = (
+        joined.group_by("fan_id", "person_id")
+        .len()
+        .sort(["fan_id", "len", "person_id"], descending=[False, True, False])
+    )
+    return counts.unique(subset=["fan_id"], keep="first", maintain_order=True).select("fan_id", "person_id")
+
+
+def _precision_recall(predicted: set, actual: set) -> dict:
+    correct = len(predicted & actual)
+    return {
+        "predicted": len(predicted),
+        "true": len(actual),
+        "correct": correct,
+        "precision": round(correct / len(predicted), 6) if predicted else 1.0,
+        "recall": round(correct / len(actual), 6) if actual else 1.0,
+    }
+
+
+def referral_accuracy(credited: pl.DataFrame, fan_person: pl.DataFrame, referrals: pl.DataFrame) -> dict:
+    """credited: referrer_fan_id, referee_fan_id (the warehouse's credited referrals);
+    fan_person: fan_id, person_id; referrals: the truth's referrer_person_id, referee_person_id.
+    A credited referral is right when its fans' majority people are a true referrer/referee pair."""
+    as_people = credited.join(
+        fan_person.rename({"fan_id": "referrer_fan_id", "person_id": "referrer"}), on="referrer_fan_id"
+    ).join(fan_person.rename({"fan_id": "referee_fan_id", "person_id": "referee"}), on="referee_fan_id")
+    predicted = set(zip(as_people["referrer"], as_people["referee"], strict=True))
+    predicted_unmapped = credited.height - as_people.height
+    actual = set(zip(referrals["referrer_person_id"], referrals["referee_person_id"], strict=True))
+    return {**_precision_recall(predicted, actual), "predicted_without_truth": predicted_unmapped}
+
+
+def fake_follower_accuracy(suspected_fans: pl.Series, fan_person: pl.DataFrame) -> dict:
+    """Suspected bought followers against the generator's bought followers (person ids 'F...')."""
+    fakes = set(fan_person.filter(pl.col("person_id").str.starts_with("F"))["fan_id"])
+    return _precision_recall(set(suspected_fans), fakes)
+
+
+CONSENT_SOURCES = {"sms": "member_cards", "email": "member_cards", "wechat": "wechat_followers"}
+
+
+def consent_violations(contactable: pl.DataFrame, fan_records: pl.DataFrame, truth: pl.DataFrame, consent) -> int:
+    """People who did not consent on a channel (or withdrew) whose own account for it (member
+    card for SMS and e-mail, WeChat follower for WeChat) sits in a fan marked contactable there.
+    contactable: fan_id, channel (the channels each fan is contactable on)."""
+    sources = pl.DataFrame({"channel": list(CONSENT_SOURCES), "source": list(CONSENT_SOURCES.values())})
+    refused = consent.filter(~pl.col("opted_in")).select("person_id", "channel").join(sources, on="channel")
+    accounts = refused.join(truth, on=["person_id", "source"]).join(fan_records, on=["source", "source_record_id"])
+    bad = accounts.join(contactable, on=["fan_id", "channel"])
+    return bad.select("person_id", "channel").unique().height
+
+
+def measure_marts(warehouse: Path, truth_dir: Path) -> dict:
+    """The marts against truth: referral edges, suspected bought followers, and consent."""
+    truth_dir = Path(truth_dir)
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        fan_records = conn.sql("select source, source_record_id, fan_id from marts.fan_records").pl()
+        credited = conn.sql("select referrer_fan_id, referee_fan_id from marts.referral_edges where is_credited").pl()
+        suspected = conn.sql("select fan_id from marts.fan_trust where is_suspected_fake").pl()["fan_id"]
+        contactable = conn.sql("""
+            select fan_id, 'sms' as channel from marts.fans where is_sms_contactable
+            union all select fan_id, 'email' from marts.fans where is_email_contactable
+            union all select fan_id, 'wechat' from marts.fans where is_wechat_contactable""").pl()
+    truth = pl.read_parquet(truth_dir / "records.parquet")
+    fan_person = majority_person(fan_records, truth)
+    return {
+        "referrals": referral_accuracy(credited, fan_person, pl.read_parquet(truth_dir / "referrals.parquet")),
+        "suspected_fakes": fake_follower_accuracy(suspected, fan_person),
+        "consent_violations": consent_violations(
+            contactable, fan_records, truth, pl.read_parquet(truth_dir / "consent.parquet")
+        ),
+    }

@@ -70,7 +70,7 @@ def summary(checks: list) -> str:
     failed = [c for c in tests if not c.passed]
     lines.append(f"dbt tests: {len(tests) - len(failed)} passed, {len(failed)} failed")
     lines.extend(f"  FAILED {c.asset_key.to_user_string()}:{c.check_name}" for c in failed)
-    lines += ["", *identity_summary(warehouse)]
+    lines += ["", *identity_summary(warehouse), "", *marts_summary(warehouse)]
     return "\n".join(lines)
 
 
@@ -97,5 +97,49 @@ def identity_summary(warehouse: Path) -> list[str]:
             f"(recall of reachable pairs {acc['recall_of_reachable']:.4f}; reachable = "
             f"{acc['reachable_share_of_true_pairs']:.1%} of true pairs), {acc['fans']:,} fans for "
             f"{acc['people']:,} people"
+        )
+    return lines
+
+
+def marts_summary(warehouse: Path) -> list[str]:
+    """Each mart in a few lines and, with the sample's truth, the referral edges and suspected
+    bought followers against it."""
+    from orchestration.report_assets import marts_figures
+    from scrm.accuracy import measure_marts
+
+    with duckdb.connect(str(warehouse)) as conn:
+        f = marts_figures(conn)
+
+    def counts(pairs) -> str:
+        return ", ".join(f"{name} {n:,}" for name, n, *_ in pairs)
+
+    lines = [
+        f"marts as of {f['as_of_date']}:",
+        f"  ladder: {counts(f['ladder'])}",
+        f"  community steps: {counts(f['community_steps'])}",
+        f"  engagement tiers: {counts(f['engagement_tiers'])}",
+        f"  trust tiers: {counts(f['trust_tiers'])}; suspected bought followers {f['suspected_fakes']:,}",
+        f"  RFM segments: {counts(f['rfm_segments'])}",
+        f"  channel overlap: {f['fans_in_two_or_more_silos']:,} of {f['fans']:,} fans in two or more silos; "
+        f"{f['offline_buyers_reachable_on_wechat']:,} of {f['offline_buyers']:,} offline buyers reachable on "
+        f"WeChat ({f['share_offline_reachable_on_wechat']:.1%})",
+    ]
+    lines += [f"    {silos:<30}{n:>8,}{share:>7}%" for silos, n, share in f["channel_overlap"][:6]]
+    lines.append("  top advocates (rank, fan, referrals, converted, everyone below, revenue yuan):")
+    lines += [
+        f"    {r:>2} {fan}  {d:>4} {c:>4} {below:>5} {rev:>12,.2f}"
+        for r, fan, d, c, below, rev, _ in f["top_advocates"]
+    ]
+    lines.append("  referral campaigns (referrals, converted, K-factor):")
+    lines += [f"    {name:<16}{n:>6,}{c:>6,}{k or 0:>8.3f}" for name, n, c, k, *_ in f["campaigns"]]
+    truth = path_setting("SCRM_LANDING_DIR").parent / "truth"
+    if (truth / "referrals.parquet").exists():
+        acc = measure_marts(warehouse, truth)
+        ref, fake = acc["referrals"], acc["suspected_fakes"]
+        lines.append(
+            f"marts vs the generator's truth: referral edges precision {ref['precision']:.4f}, recall "
+            f"{ref['recall']:.4f} ({ref['correct']:,} of {ref['true']:,}); suspected bought followers precision "
+            f"{fake['precision']:.4f}, recall {fake['recall']:.4f}; opted-out people marked contactable: "
+            f"{acc['consent_violations']}"
         )
     return lines

@@ -50,6 +50,8 @@ fans as (
         min(first_seen_at) as first_seen_at,
         max(first_seen_at) as last_record_at,
         count(*) as record_count,
+        min(case when source = 'member_cards' then first_seen_at end) as member_since,
+        min(case when source in ('wechat_followers', 'weibo_followers') then first_seen_at end) as first_followed_at,
         {{ dbt.bool_or("source = 'member_cards'") }} as is_member,
         {{ dbt.bool_or("source = 'wechat_followers'") }} as is_wechat_follower,
         {{ dbt.bool_or("source = 'weibo_followers'") }} as is_weibo_follower,
@@ -195,6 +197,7 @@ final as (
         fans.is_weibo_follower,
         fans.is_online_buyer,
         fans.is_offline_buyer,
+        fans.is_wechat_follower or fans.is_weibo_follower as is_social_follower,
         {{ silo_count() }} as silo_count,
         fans.record_count,
 
@@ -216,6 +219,8 @@ final as (
 
         -- when
         fans.first_seen_at,
+        fans.member_since,
+        fans.first_followed_at,
         greatest(
             fans.last_record_at,
             coalesce(spend.last_order_at, fans.last_record_at),

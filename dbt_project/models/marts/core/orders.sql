@@ -16,7 +16,8 @@ fan_records as (
 returns as (
     select
         original_receipt_no,
-        sum(amount_yuan) as returned_yuan
+        sum(amount_yuan) as returned_yuan,
+        max(sold_at) as returned_at
     from pos_receipts
     where receipt_type = 'return'
     group by original_receipt_no
@@ -32,6 +33,7 @@ online as (
         online_orders.amount_yuan,
         online_orders.refund_yuan,
         online_orders.net_amount_yuan,
+        case when online_orders.refund_yuan > 0 then online_orders.updated_at end as refunded_at,
         online_orders.coupon_code,
         online_orders.referral_code
     from online_orders
@@ -47,6 +49,7 @@ offline as (
         pos_receipts.amount_yuan,
         coalesce(returns.returned_yuan, 0) as refund_yuan,
         pos_receipts.amount_yuan - coalesce(returns.returned_yuan, 0) as net_amount_yuan,
+        returns.returned_at as refunded_at,
         cast(null as varchar) as coupon_code,
         cast(null as varchar) as referral_code
     from pos_receipts
@@ -73,6 +76,7 @@ final as (
         unioned.refund_yuan,
         unioned.net_amount_yuan,
         unioned.refund_yuan > 0 as is_refunded,
+        unioned.refunded_at,
         unioned.coupon_code,
         unioned.referral_code
     from unioned

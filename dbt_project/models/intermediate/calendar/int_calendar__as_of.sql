@@ -1,0 +1,44 @@
+-- The reporting day that every window, recency and tenure in the marts is measured from: the
+-- `as_of_date` var when it is set, else the date of the latest order or interaction in the
+-- warehouse (so rebuilding old data gives the same figures whenever it runs).
+{%- set as_of = var('as_of_date') | string if var('as_of_date') else '' %}
+{%- if as_of %}{% do modules.datetime.datetime.strptime(as_of, '%Y-%m-%d') %}{% endif %}
+with
+
+interactions as (
+    select * from {{ ref('stg_social__interactions') }}
+),
+
+online_orders as (
+    select * from {{ ref('stg_shop__orders') }}
+),
+
+pos_receipts as (
+    select * from {{ ref('stg_pos__receipts') }}
+),
+
+latest_events as (
+    select max(event_at) as latest_at from interactions
+    union all
+    select max(paid_at) from online_orders
+    union all
+    select max(sold_at) from pos_receipts
+),
+
+latest as (
+    select max(latest_at) as latest_at from latest_events
+),
+
+final as (
+    select
+        {% if as_of -%}
+        cast('{{ as_of }}' as date) as as_of_date,
+        'var as_of_date' as as_of_source
+        {%- else -%}
+        coalesce(cast(latest_at as date), current_date) as as_of_date,
+        'latest event' as as_of_source
+        {%- endif %}
+    from latest
+)
+
+select * from final

@@ -1,0 +1,48 @@
+-- Every referral the sources record, as a pair of source records:
+--   wechat_qr    a follow through a QR code whose scene string is ref_<campaign>_<referrer openid>
+--   invite_code  a member card opened with another member's card number as invite code
+--   order_code   an online order that entered a member's card number as referral code
+with
+
+wechat_followers as (
+    select * from {{ ref('stg_wechat__followers') }}
+),
+
+member_cards as (
+    select * from {{ ref('stg_crm__member_cards') }}
+),
+
+online_orders as (
+    select * from {{ ref('stg_shop__orders') }}
+),
+
+signals as (
+    select
+        'wechat_qr' as channel,
+        referral_campaign as campaign,
+        {{ record_key('wechat_followers', 'referrer_openid') }} as referrer_record_key,
+        {{ record_key('wechat_followers', 'openid') }} as referee_record_key,
+        coalesce(subscribed_at, unsubscribed_at) as referred_at
+    from wechat_followers
+    where referrer_openid is not null
+    union all
+    select
+        'invite_code',
+        cast(null as varchar),
+        {{ record_key('member_cards', 'referrer_card_no') }},
+        {{ record_key('member_cards', 'card_no') }},
+        cast(opened_on as timestamp)
+    from member_cards
+    where referrer_card_no is not null
+    union all
+    select
+        'order_code',
+        cast(null as varchar),
+        {{ record_key('member_cards', 'referral_code') }},
+        {{ record_key('online_orders', 'order_id') }},
+        paid_at
+    from online_orders
+    where referral_code is not null
+)
+
+select * from signals

@@ -1,0 +1,62 @@
+-- Per fan per week (weeks start on Monday), the weeks in which the fan did something: own
+-- interactions, active days, two-way exchanges, purchases and net spend. For trends.
+with
+
+interactions as (
+    select * from {{ ref('interactions') }}
+),
+
+orders as (
+    select * from {{ ref('orders') }}
+),
+
+replied as (
+    select distinct reply_to_event_id as event_id
+    from interactions
+    where is_brand_reply
+),
+
+weekly_interactions as (
+    select
+        interactions.fan_id,
+        cast({{ dbt.date_trunc('week', 'interactions.event_at') }} as date) as week_start_date,
+        count(*) as interactions,
+        sum(case when interactions.platform = 'wechat' then 1 else 0 end) as wechat_interactions,
+        sum(case when interactions.platform = 'weibo' then 1 else 0 end) as weibo_interactions,
+        count(distinct cast(interactions.event_at as date)) as active_days,
+        sum(case when replied.event_id is not null then 1 else 0 end) as two_way_interactions
+    from interactions
+    left join replied
+        on interactions.event_id = replied.event_id
+    where interactions.fan_id is not null and not interactions.is_brand_reply
+    group by 1, 2
+),
+
+weekly_orders as (
+    select
+        fan_id,
+        cast({{ dbt.date_trunc('week', 'ordered_at') }} as date) as week_start_date,
+        sum(case when net_amount_yuan > 0 then 1 else 0 end) as purchases,
+        sum(net_amount_yuan) as net_spend_yuan
+    from orders
+    group by 1, 2
+),
+
+final as (
+    select
+        coalesce(weekly_interactions.fan_id, weekly_orders.fan_id) as fan_id,
+        coalesce(weekly_interactions.week_start_date, weekly_orders.week_start_date) as week_start_date,
+        coalesce(weekly_interactions.interactions, 0) as interactions,
+        coalesce(weekly_interactions.wechat_interactions, 0) as wechat_interactions,
+        coalesce(weekly_interactions.weibo_interactions, 0) as weibo_interactions,
+        coalesce(weekly_interactions.active_days, 0) as active_days,
+        coalesce(weekly_interactions.two_way_interactions, 0) as two_way_interactions,
+        coalesce(weekly_orders.purchases, 0) as purchases,
+        coalesce(weekly_orders.net_spend_yuan, 0) as net_spend_yuan
+    from weekly_interactions
+    full outer join weekly_orders
+        on weekly_interactions.fan_id = weekly_orders.fan_id
+        and weekly_interactions.week_start_date = weekly_orders.week_start_date
+)
+
+select * from final

@@ -1,0 +1,102 @@
+-- Each fan's rung on the seed's ladder customer -> user -> fan -> friend, when each rung was
+-- reached, and the seed's four community steps. The highest rung reached wins:
+--   friend     has referred someone who converted (reached when the first one converted)
+--   fan        follows on WeChat or Weibo and interacts (reached at the later of the first
+--              follow and the first interaction)
+--   user       a member or a repeat buyer (the earlier of the card and the second purchase)
+--   customer   bought once (the first purchase)
+--   prospect   none of these yet: a follower who never interacted nor bought, for example
+-- Community steps (information/dialogue -> interaction/experience -> trust/culture -> word of
+-- mouth/data), the highest that applies:
+--   fan platform  has brought someone in (a credited referral)
+--   community     trust score >= community_min_trust and active on >= community_min_active_days
+--                 days in the last 90
+--   quasi-group   commented, shared or messaged in the last 90 days, or follows and has bought
+--   individual    everyone else: reached by information only
+{%- set cfg = var('lifecycle') %}
+with
+
+fans as (
+    select * from {{ ref('fans') }}
+),
+
+fan_rfm as (
+    select * from {{ ref('fan_rfm') }}
+),
+
+fan_engagement as (
+    select * from {{ ref('fan_engagement') }}
+),
+
+fan_trust as (
+    select * from {{ ref('fan_trust') }}
+),
+
+referral_advocates as (
+    select * from {{ ref('referral_advocates') }}
+),
+
+reached as (
+    select
+        fans.fan_id,
+        fan_rfm.first_purchase_at as customer_at,
+        case
+            when fans.member_since is null then fan_rfm.second_purchase_at
+            when fan_rfm.second_purchase_at is null then fans.member_since
+            else least(fans.member_since, fan_rfm.second_purchase_at)
+        end as user_at,
+        case
+            when fans.first_followed_at is not null and fan_engagement.first_interaction_at is not null
+                then greatest(fans.first_followed_at, fan_engagement.first_interaction_at)
+        end as fan_at,
+        referral_advocates.first_conversion_at as friend_at,
+        coalesce(referral_advocates.direct_referrals, 0) as direct_referrals,
+        fans.is_social_follower,
+        fan_rfm.purchase_count,
+        fan_engagement.comments_90d + fan_engagement.shares_90d + fan_engagement.messages_90d
+            as active_interactions_90d,
+        fan_engagement.active_days_90d,
+        fan_trust.trust_score
+    from fans
+    inner join fan_rfm
+        on fans.fan_id = fan_rfm.fan_id
+    inner join fan_engagement
+        on fans.fan_id = fan_engagement.fan_id
+    inner join fan_trust
+        on fans.fan_id = fan_trust.fan_id
+    left join referral_advocates
+        on fans.fan_id = referral_advocates.fan_id
+),
+
+final as (
+    select
+        fan_id,
+        case
+            when friend_at is not null then 'friend'
+            when fan_at is not null then 'fan'
+            when user_at is not null then 'user'
+            when customer_at is not null then 'customer'
+            else 'prospect'
+        end as ladder_rung,
+        case
+            when friend_at is not null then 4
+            when fan_at is not null then 3
+            when user_at is not null then 2
+            when customer_at is not null then 1
+            else 0
+        end as ladder_level,
+        customer_at,
+        user_at,
+        fan_at,
+        friend_at,
+        case
+            when direct_referrals > 0 then 'fan platform'
+            when trust_score >= {{ cfg['community_min_trust'] }}
+                and active_days_90d >= {{ cfg['community_min_active_days'] }} then 'community'
+            when active_interactions_90d > 0 or (is_social_follower and purchase_count > 0) then 'quasi-group'
+            else 'individual'
+        end as community_step
+    from reached
+)
+
+select * from final

@@ -1,0 +1,124 @@
+-- The trust index of the seed ("without definition and measurement it cannot be managed"),
+-- with every component kept as a column (each 0-100):
+--   relationship strength  the mean of
+--       tenure          100 x min(1, days since first seen / tenure_days_cap)
+--       frequency       100 x min(1, (interactions in 90 days / 3) / monthly_interactions_cap)
+--       reciprocity     100 x fan messages the brand answered / fan messages (0 without messages)
+--       repeat purchase 100 x min(1, (purchases - 1) / repeat_purchases_cap), 0 below two purchases
+--   permission             100 x channels the fan may be contacted on (WeChat, SMS, e-mail) / 3
+--   perceived risk         min(100, 100 x refunded orders / orders + complaint_penalty x complaints)
+--   suspicion              the sum of suspicion_weights for the signs the fan shows: bulk subscribe,
+--                          never interacted (a follower with no interaction and no purchase),
+--                          default profile; 0 for fans who do not follow on WeChat
+--   trust score            w_relationship x relationship + w_permission x permission
+--                          + w_risk x (100 - risk) + w_suspicion x (100 - suspicion), one decimal
+-- Weights and limits in the `trust` var. Tier: high / medium at or above tiers, else low.
+{%- set cfg = var('trust') %}
+{%- set weights = cfg['weights'] %}
+{%- set suspicion = cfg['suspicion_weights'] %}
+with
+
+fans as (
+    select * from {{ ref('fans') }}
+),
+
+fan_engagement as (
+    select * from {{ ref('fan_engagement') }}
+),
+
+fan_rfm as (
+    select * from {{ ref('fan_rfm') }}
+),
+
+follower_signals as (
+    select * from {{ ref('int_trust__follower_signals') }}
+),
+
+as_of as (
+    select * from {{ ref('int_calendar__as_of') }}
+),
+
+signals as (
+    select
+        fans.fan_id,
+        greatest(0, {{ dbt.datediff('cast(fans.first_seen_at as date)', 'as_of.as_of_date', 'day') }}) as tenure_days,
+        fan_engagement.interactions_90d,
+        fan_engagement.messages_total,
+        fan_engagement.replied_messages_total,
+        fan_engagement.complaints_total,
+        fan_rfm.purchase_count,
+        fan_rfm.order_count,
+        fan_rfm.refunded_order_count,
+        (case when fans.is_wechat_contactable then 1 else 0 end
+         + case when fans.is_sms_contactable then 1 else 0 end
+         + case when fans.is_email_contactable then 1 else 0 end) as contactable_channels,
+        coalesce(follower_signals.is_bulk_subscriber, false) as is_bulk_subscriber,
+        follower_signals.fan_id is not null
+            and fan_engagement.interactions_total = 0 and fan_rfm.purchase_count = 0 as has_never_interacted,
+        coalesce(follower_signals.has_default_profile, false) as has_default_profile
+    from fans
+    cross join as_of
+    inner join fan_engagement
+        on fans.fan_id = fan_engagement.fan_id
+    inner join fan_rfm
+        on fans.fan_id = fan_rfm.fan_id
+    left join follower_signals
+        on fans.fan_id = follower_signals.fan_id
+),
+
+components as (
+    select
+        *,
+        100.0 * least(1.0, tenure_days / {{ cfg['tenure_days_cap'] }}.0) as tenure_component,
+        100.0 * least(1.0, interactions_90d / 3.0 / {{ cfg['monthly_interactions_cap'] }}) as frequency_component,
+        case when messages_total > 0 then 100.0 * replied_messages_total / messages_total else 0 end
+            as reciprocity_component,
+        100.0 * least(1.0, greatest(0, purchase_count - 1) / {{ cfg['repeat_purchases_cap'] }}.0)
+            as repeat_purchase_component,
+        case when order_count > 0 then 1.0 * refunded_order_count / order_count else 0 end as refund_rate,
+        100.0 * contactable_channels / 3 as permission_score,
+        least(
+            100.0,
+            case when order_count > 0 then 100.0 * refunded_order_count / order_count else 0 end
+            + {{ cfg['complaint_penalty'] }} * complaints_total
+        ) as perceived_risk_score,
+        (case when is_bulk_subscriber then {{ suspicion['bulk_subscribe'] }} else 0 end
+         + case when has_never_interacted then {{ suspicion['never_interacted'] }} else 0 end
+         + case when has_default_profile then {{ suspicion['default_profile'] }} else 0 end) as suspicion_score
+    from signals
+),
+
+strength as (
+    select
+        *,
+        (tenure_component + frequency_component + reciprocity_component + repeat_purchase_component) / 4
+            as relationship_strength
+    from components
+),
+
+scored as (
+    select
+        *,
+        round(
+            {{ weights['relationship'] }} * relationship_strength
+            + {{ weights['permission'] }} * permission_score
+            + {{ weights['risk'] }} * (100 - perceived_risk_score)
+            + {{ weights['suspicion'] }} * (100 - suspicion_score),
+            1
+        ) as trust_score,
+        suspicion_score >= {{ cfg['suspected_fake_at'] }} as is_suspected_fake
+    from strength
+),
+
+final as (
+    select
+        *,
+        case
+            when trust_score >= {{ cfg['tiers']['high'] }} then 'high'
+            when trust_score >= {{ cfg['tiers']['medium'] }} then 'medium'
+            else 'low'
+        end as trust_tier
+    from scored
+)
+
+select * from final

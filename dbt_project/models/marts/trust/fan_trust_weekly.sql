@@ -1,0 +1,39 @@
+-- A weekly snapshot of every fan's trust score and components, so trust can be followed over
+-- time. Each run replaces the rows of the reporting day's week and keeps earlier weeks; a full
+-- refresh keeps them too (full_refresh: false), because history cannot be rebuilt.
+{{
+    config(
+        materialized='incremental',
+        unique_key=['week_start_date', 'fan_id'],
+        incremental_strategy='delete+insert',
+        full_refresh=false,
+    )
+}}
+with
+
+fan_trust as (
+    select * from {{ ref('fan_trust') }}
+),
+
+as_of as (
+    select * from {{ ref('int_calendar__as_of') }}
+),
+
+final as (
+    select
+        cast({{ dbt.date_trunc('week', 'as_of.as_of_date') }} as date) as week_start_date,
+        as_of.as_of_date,
+        fan_trust.fan_id,
+        fan_trust.trust_score,
+        fan_trust.trust_tier,
+        fan_trust.relationship_strength,
+        fan_trust.permission_score,
+        fan_trust.perceived_risk_score,
+        fan_trust.suspicion_score,
+        fan_trust.is_suspected_fake,
+        {{ run_started() }} as snapshotted_at
+    from fan_trust
+    cross join as_of
+)
+
+select * from final

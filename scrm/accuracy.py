@@ -77,11 +77,8 @@ def measure(warehouse: Path, truth_dir: Path) -> dict:
 def majority_person(fan_records: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFrame:
     """fan_id -> the person most of the fan's records belong to (ties: the smallest person id)."""
     joined = fan_records.join(truth, on=["source", "source_record_id"], how="inner")
-    counts = (
-        joined.group_by("fan_id", "person_id")
-        .len()
-        .sort(["fan_id", "len", "person_id"], descending=[False, True, False])
-    )
+    counts = joined.group_by("fan_id", "person_id").len()
+    counts = counts.sort(["fan_id", "len", "person_id"], descending=[False, True, False])
     return counts.unique(subset=["fan_id"], keep="first", maintain_order=True).select("fan_id", "person_id")
 
 
@@ -96,17 +93,18 @@ def _precision_recall(predicted: set, actual: set) -> dict:
     }
 
 
-def referral_accuracy(credited: pl.DataFrame, fan_person: pl.DataFrame, referrals: pl.DataFrame) -> dict:
-    """credited: referrer_fan_id, referee_fan_id (the warehouse's credited referrals);
-    fan_person: fan_id, person_id; referrals: the truth's referrer_person_id, referee_person_id.
-    A credited referral is right when its fans' majority people are a true referrer/referee pair."""
+def referral_accuracy(credited: pl.DataFrame, truth: pl.DataFrame, referrals: pl.DataFrame) -> dict:
+    """credited: referrer_record_key, referee_record_key of the warehouse's credited referrals;
+    truth: source, source_record_id, person_id; referrals: the truth's referrer_person_id,
+    referee_person_id. A credited referral is right when the people behind its two records are
+    a true referrer and referee (so an identity error elsewhere in a fan does not count here)."""
+    people = truth.select(record_key=pl.concat_str("source", pl.lit(":"), "source_record_id"), person_id="person_id")
     as_people = credited.join(
-        fan_person.rename({"fan_id": "referrer_fan_id", "person_id": "referrer"}), on="referrer_fan_id"
-    ).join(fan_person.rename({"fan_id": "referee_fan_id", "person_id": "referee"}), on="referee_fan_id")
+        people.rename({"record_key": "referrer_record_key", "person_id": "referrer"}), on="referrer_record_key"
+    ).join(people.rename({"record_key": "referee_record_key", "person_id": "referee"}), on="referee_record_key")
     predicted = set(zip(as_people["referrer"], as_people["referee"], strict=True))
-    predicted_unmapped = credited.height - as_people.height
     actual = set(zip(referrals["referrer_person_id"], referrals["referee_person_id"], strict=True))
-    return {**_precision_recall(predicted, actual), "predicted_without_truth": predicted_unmapped}
+    return {**_precision_recall(predicted, actual), "predicted_without_truth": credited.height - as_people.height}
 
 
 def fake_follower_accuracy(suspected_fans: pl.Series, fan_person: pl.DataFrame) -> dict:
@@ -134,7 +132,9 @@ def measure_marts(warehouse: Path, truth_dir: Path) -> dict:
     truth_dir = Path(truth_dir)
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         fan_records = conn.sql("select source, source_record_id, fan_id from marts.fan_records").pl()
-        credited = conn.sql("select referrer_fan_id, referee_fan_id from marts.referral_edges where is_credited").pl()
+        credited = conn.sql(
+            "select referrer_record_key, referee_record_key from marts.referral_edges where is_credited"
+        ).pl()
         suspected = conn.sql("select fan_id from marts.fan_trust where is_suspected_fake").pl()["fan_id"]
         contactable = conn.sql("""
             select fan_id, 'sms' as channel from marts.fans where is_sms_contactable
@@ -143,7 +143,7 @@ def measure_marts(warehouse: Path, truth_dir: Path) -> dict:
     truth = pl.read_parquet(truth_dir / "records.parquet")
     fan_person = majority_person(fan_records, truth)
     return {
-        "referrals": referral_accuracy(credited, fan_person, pl.read_parquet(truth_dir / "referrals.parquet")),
+        "referrals": referral_accuracy(credited, truth, pl.read_parquet(truth_dir / "referrals.parquet")),
         "suspected_fakes": fake_follower_accuracy(suspected, fan_person),
         "consent_violations": consent_violations(
             contactable, fan_records, truth, pl.read_parquet(truth_dir / "consent.parquet")

@@ -131,7 +131,7 @@ def marts_summary(warehouse: Path) -> list[str]:
         for r, fan, d, c, below, rev, _ in f["top_advocates"]
     ]
     lines.append("  referral campaigns (referrals, converted, K-factor):")
-    lines += [f"    {name:<16}{n:>6,}{c:>6,}{k or 0:>8.3f}" for name, n, c, k, *_ in f["campaigns"]]
+    lines += [f"    {name:<16}{n:>9,}{c:>9,}{k or 0:>8.3f}" for name, n, c, k, *_ in f["campaigns"]]
     truth = path_setting("SCRM_LANDING_DIR").parent / "truth"
     if (truth / "referrals.parquet").exists():
         acc = measure_marts(warehouse, truth)

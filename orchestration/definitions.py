@@ -10,6 +10,7 @@ from orchestration.raw_assets import build_raw_asset
 from orchestration.report_assets import fan_marts_report, identity_graph_report
 from orchestration.resources import build_resources
 from orchestration.schedules import daily_schedule
+from orchestration.segment_assets import build_segment_assets, build_serving_asset, segment_exports
 from orchestration.sensors import landing_sensor
 from orchestration.settings import apply_defaults
 
@@ -18,7 +19,15 @@ def build_definitions() -> dg.Definitions:
     apply_defaults()
     contracts = load_contracts().values()
     return dg.Definitions(
-        assets=[*(build_raw_asset(c) for c in contracts), scrm_dbt_models, identity_graph_report, fan_marts_report],
+        assets=[
+            *(build_raw_asset(c) for c in contracts),
+            scrm_dbt_models,
+            identity_graph_report,
+            fan_marts_report,
+            segment_exports,
+            *build_segment_assets(),
+            build_serving_asset(),
+        ],
         asset_checks=[build_raw_check(c) for c in contracts],
         jobs=[pipeline_job],
         schedules=[daily_schedule],

@@ -15,6 +15,9 @@ DEFAULTS = {
     "DAGSTER_HOME": "dagster_home",
     "DBT_TARGET_PATH": "target",
     "DBT_PROFILES_DIR": "dbt_project",
+    "SCRM_SEGMENTS_DIR": "segments",
+    "SCRM_EXPORT_DIR": "data/exports",
+    "SCRM_SERVING_PATH": "data/serving/warehouse.duckdb",
 }
 
 

@@ -70,7 +70,7 @@ def summary(checks: list) -> str:
     failed = [c for c in tests if not c.passed]
     lines.append(f"dbt tests: {len(tests) - len(failed)} passed, {len(failed)} failed")
     lines.extend(f"  FAILED {c.asset_key.to_user_string()}:{c.check_name}" for c in failed)
-    lines += ["", *identity_summary(warehouse), "", *marts_summary(warehouse)]
+    lines += ["", *identity_summary(warehouse), "", *marts_summary(warehouse), "", *delivery_summary(warehouse)]
     return "\n".join(lines)
 
 
@@ -142,4 +142,32 @@ def marts_summary(warehouse: Path) -> list[str]:
             f"{fake['precision']:.4f}, recall {fake['recall']:.4f}; opted-out people marked contactable: "
             f"{acc['consent_violations']}"
         )
+    return lines
+
+
+def delivery_summary(warehouse: Path) -> list[str]:
+    """Where the latest run's segment exports and the serving copy for BI are."""
+    exports, serving = path_setting("SCRM_EXPORT_DIR"), path_setting("SCRM_SERVING_PATH")
+    lines = [f"segment exports under {exports}:"]
+    with duckdb.connect(str(warehouse)) as conn:
+        has_exports = first_row(conn, "select count(*) from information_schema.tables where table_schema = 'segments'")[
+            0
+        ]
+        rows = (
+            conn.execute("""
+            select segment, members, exported, capped, entered, left_segment, folder from segments.exports
+            where run_id = (select run_id from segments.exports order by exported_at desc limit 1)
+            order by segment""").fetchall()
+            if has_exports
+            else []
+        )
+    for segment, members, exported, capped, entered, left, folder in rows:
+        lines.append(
+            f"  {segment:<32}{members:>7,} members {exported:>7,} exported {capped:>5,} capped "
+            f"+{entered:,} / -{left:,}  {Path(folder).relative_to(exports)}"
+        )
+    if serving.exists():
+        with duckdb.connect(str(serving), read_only=True) as conn:
+            tables = first_row(conn, "select count(*) from _serving.published")[0]
+        lines.append(f"serving copy for BI (read-only, personal data masked): {serving} ({tables} tables, schema bi)")
     return lines

@@ -15,6 +15,7 @@ def test_every_bundled_contract_loads():
         "social_interactions",
         "online_orders",
         "pos_receipts",
+        "erasure_requests",
     }
     assert contracts["member_cards"].encoding == "gbk"
     assert contracts["member_cards"].column("card_no").source == "会员卡号"

@@ -2,6 +2,10 @@
 checked against the generator's own counts and truth; a second run adds nothing."""
 
 import json
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -63,16 +67,33 @@ def test_pipeline_accounts_for_every_row_and_is_idempotent(sample, dbt_manifest,
     check_every_column_documented(warehouse, dbt_manifest)
     fan_ids = query(warehouse, "select record_key, fan_id from marts.fan_records order by 1")
 
-    # a second run on unchanged input: nothing loaded, the same fans, no merge or split
-    ok, _ = run_pipeline()
+    check_exports_and_serving_copy(isolated_env)
+
+    # a second run on unchanged input: nothing loaded, the same fans, no merge or split; a BI
+    # client queries the serving copy all the while
+    with bi_client(isolated_env) as seen:
+        ok, _ = run_pipeline()
     assert ok
+    assert seen["errors"] == [] and seen["passes"] > 0
+    assert len(seen["runs"]) == 2, "the reader saw the old snapshot and the new one, each complete"
     assert table_counts(warehouse) == first
     assert query(warehouse, "select record_key, fan_id from marts.fan_records order by 1") == fan_ids
     assert query(warehouse, "select count(*) from marts.identity_changes") == [(0,)]
     assert json.loads((truth_dir / "manifest.json").read_text())["sources"] == manifest["sources"]
 
-    # a new order file that links two fans: exactly that merge is logged, the older id survives
+    # a new order file that links two fans: exactly that merge is logged, the older id survives;
+    # and someone asks to be forgotten
     card_fan, card_no, name, phone, buyer_fan, buyer = pick_two_fans_to_link(warehouse)
+    erased_fan, erased_phone = pick_fan_to_forget(warehouse, avoid=(card_fan, buyer_fan))
+    erased_keys = [
+        k for (k,) in query(warehouse, f"select record_key from marts.fan_records where fan_id = '{erased_fan}'")
+    ]
+    requests = out / "sample" / "landing" / "erasure_requests" / "requests_20261101.csv"
+    requests.parent.mkdir(exist_ok=True)
+    spaced = f"+86 {erased_phone[:3]} {erased_phone[3:7]} {erased_phone[7:]}"  # as the person typed it
+    requests.write_text(
+        f"request_id,identifier_type,identifier_value,requested_at\nR1,phone,{spaced},2026-11-01 10:00:00\n"
+    )
     orders = out / "sample" / "landing" / "online_orders" / "orders_late.csv"
     header = (out / "sample" / "landing" / "online_orders").glob("orders_*.csv").__next__().read_text().splitlines()[0]
     orders.write_text(
@@ -102,6 +123,7 @@ def test_pipeline_accounts_for_every_row_and_is_idempotent(sample, dbt_manifest,
     assert query(
         warehouse, "select fan_id from marts.fan_records where record_key = 'online_orders:9000000000000001'"
     ) == [(survivor,)]
+    check_forgotten(isolated_env, erased_fan, erased_keys)
 
 
 def query(path, sql: str) -> list:
@@ -198,6 +220,79 @@ def check_every_column_documented(warehouse, manifest_path) -> None:
         if not model["description"]:
             undocumented.append(model["name"])
     assert undocumented == []
+
+
+def check_exports_and_serving_copy(env: Path) -> None:
+    """Each bundled segment has one export folder with its files; the serving copy holds every
+    mart with personal data masked, and the BI views work on their own."""
+    warehouse = env / "warehouse.duckdb"
+    segments = query(warehouse, "select segment, exported, folder from segments.exports order by segment")
+    assert [s for s, *_ in segments] == ["sms_loyal_members", "wechat_advocates", "wechat_win_back_offline_buyers"]
+    for segment, exported, folder in segments:
+        manifest = json.loads((Path(folder) / "manifest.json").read_text())
+        assert manifest["counts"]["exported"] == exported
+        assert pl.read_parquet(Path(folder) / f"{segment}.parquet").height == exported
+    # nobody exported for contact on a channel they did not consent to
+    refused = query(
+        warehouse,
+        """select count(*) from segments.contact_log inner join marts.fan_360 using (fan_id)
+           where (channel = 'sms' and not is_sms_contactable) or (channel = 'wechat' and not is_wechat_contactable)""",
+    )
+    assert refused == [(0,)]
+    serving = env / "serving" / "warehouse.duckdb"
+    marts = query(warehouse, "select count(*) from information_schema.tables where table_schema = 'marts'")
+    assert query(serving, "select count(*) from _serving.published") == marts
+    phones = [p for (p,) in query(serving, "select phone from marts.fans where phone is not null")]
+    assert phones and all(len(p) == 11 and p[3:7] == "****" for p in phones)
+    assert query(serving, "select count(*) from bi.fans") == query(warehouse, "select count(*) from marts.fans")
+
+
+@contextmanager
+def bi_client(env: Path):
+    """Run tests/serving_reader.py in another process for the duration of the block."""
+    stop, out = env / "stop-reader", env / "reader.json"
+    reader = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("serving_reader.py")), str(env / "serving" / "warehouse.duckdb")]
+        + [str(stop), str(out)]
+    )
+    seen: dict = {}
+    try:
+        yield seen
+    finally:
+        stop.touch()
+        reader.wait(timeout=60)
+        seen.update(json.loads(out.read_text()))
+
+
+def pick_fan_to_forget(warehouse, avoid) -> tuple[str, str]:
+    """A member whose private phone is on their card (and maybe elsewhere)."""
+    return query(
+        warehouse,
+        f"""
+        select fan_records.fan_id, cards.phone_normalized
+        from staging.stg_crm__member_cards as cards
+        inner join marts.fan_records on fan_records.record_key = 'member_cards:' || cards.card_no
+        inner join intermediate.int_identity__identifier_values as v
+            on v.identifier_type = 'phone' and v.identifier_value = cards.phone_normalized
+        where not v.is_quarantined and fan_records.fan_record_count >= 2
+            and fan_records.fan_id not in {tuple(avoid)}
+        order by cards.card_no limit 1""",
+    )[0]
+
+
+def check_forgotten(env: Path, fan_id: str, record_keys: list[str]) -> None:
+    """The fan is gone from every mart, the serving copy and this run's exports."""
+    warehouse = env / "warehouse.duckdb"
+    assert len(record_keys) >= 2
+    keys = "', '".join(record_keys)
+    for table in ("fans", "fan_360", "fan_lifecycle", "fan_trust", "fan_trust_weekly", "fan_rfm", "orders"):
+        assert query(warehouse, f"select count(*) from marts.{table} where fan_id = '{fan_id}'") == [(0,)], table
+    assert query(warehouse, f"select count(*) from marts.fan_records where record_key in ('{keys}')") == [(0,)]
+    assert query(warehouse, "select count(*) from intermediate.int_privacy__erased_records") == [(len(record_keys),)]
+    serving = env / "serving" / "warehouse.duckdb"
+    assert query(serving, f"select count(*) from bi.fans where fan_id = '{fan_id}'") == [(0,)]
+    for table in ("memberships", "contact_log"):  # this run's exports and the history
+        assert query(warehouse, f"select count(*) from segments.{table} where fan_id = '{fan_id}'") == [(0,)]
 
 
 def pick_two_fans_to_link(warehouse):

@@ -16,6 +16,10 @@ online_orders as (
     select * from {{ ref('stg_shop__orders') }}
 ),
 
+erased as (
+    select * from {{ ref('int_privacy__erased_records') }}
+),
+
 signals as (
     select
         'wechat_qr' as channel,
@@ -43,6 +47,17 @@ signals as (
         paid_at
     from online_orders
     where referral_code is not null
+),
+
+final as (
+    -- a referral involving someone who asked to be forgotten is forgotten with them
+    select signals.*
+    from signals
+    left join erased as erased_referrers
+        on signals.referrer_record_key = erased_referrers.record_key
+    left join erased as erased_referees
+        on signals.referee_record_key = erased_referees.record_key
+    where erased_referrers.record_key is null and erased_referees.record_key is null
 )
 
-select * from signals
+select * from final

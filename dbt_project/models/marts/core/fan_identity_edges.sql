@@ -21,6 +21,8 @@ final as (
     from edges
     inner join fan_records
         on edges.record_key_from = fan_records.record_key
+    inner join fan_records as fan_records_to
+        on edges.record_key_to = fan_records_to.record_key
 )
 
 select * from final

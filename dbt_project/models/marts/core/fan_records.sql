@@ -1,4 +1,5 @@
--- Every source record and the fan it belongs to now.
+-- Every source record and the fan it belongs to now; records of people who asked to be
+-- forgotten are left out here, so every mart built on this one forgets them too.
 with
 
 assignments as (
@@ -11,6 +12,10 @@ records as (
 
 clusters as (
     select * from {{ ref('int_identity__clusters') }}
+),
+
+erased as (
+    select * from {{ ref('int_privacy__erased_records') }}
 ),
 
 current_assignment as (
@@ -31,6 +36,9 @@ final as (
         on records.record_key = current_assignment.record_key
     inner join clusters
         on records.record_key = clusters.record_key
+    left join erased
+        on records.record_key = erased.record_key
+    where erased.record_key is null
 )
 
 select * from final

@@ -189,6 +189,7 @@ final as (
         cards.birthday,
         coalesce(cards.city, latest_order.receiver_city, followers.city, weibo.city) as city,
         cards.card_no as member_card_no,
+        followers.openid as wechat_openid,
         cards.card_level,
 
         -- the silos this fan appears in

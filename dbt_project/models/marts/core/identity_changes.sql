@@ -11,6 +11,10 @@ edges as (
     select * from {{ ref('int_identity__edges') }}
 ),
 
+erased as (
+    select * from {{ ref('int_privacy__erased_records') }}
+),
+
 moves as (
     select
         record_key,
@@ -22,8 +26,13 @@ moves as (
 ),
 
 moved as (
-    select * from moves
-    where previous_fan_id is not null and previous_fan_id != fan_id
+    -- moves of forgotten records are forgotten too
+    select moves.*
+    from moves
+    left join erased
+        on moves.record_key = erased.record_key
+    where moves.previous_fan_id is not null and moves.previous_fan_id != moves.fan_id
+        and erased.record_key is null
 ),
 
 fan_born as (
@@ -65,7 +74,9 @@ bridges as (
             when edges.record_key_from = moved.record_key then edges.record_key_to
             else edges.record_key_from
         end
-    where other_side.record_key is null
+    left join erased
+        on erased.record_key in (edges.record_key_from, edges.record_key_to)
+    where other_side.record_key is null and erased.record_key is null
 ),
 
 final as (

@@ -9,6 +9,10 @@ fan_records as (
     select * from {{ ref('fan_records') }}
 ),
 
+erased as (
+    select * from {{ ref('int_privacy__erased_records') }}
+),
+
 keyed as (
     select
         *,
@@ -32,6 +36,9 @@ final as (
     from keyed
     left join fan_records
         on keyed.follower_record_key = fan_records.record_key
+    left join erased
+        on keyed.follower_record_key = erased.record_key
+    where erased.record_key is null
 )
 
 select * from final

@@ -5,17 +5,24 @@ identifier_values as (
     select * from {{ ref('int_identity__identifier_values') }}
 ),
 
+requests as (
+    select * from {{ ref('stg_privacy__erasure_requests') }}
+),
+
 final as (
     select
-        identifier_type,
-        identifier_value,
-        records,
-        most_profiles_in_one_source,
-        records_by_source,
-        surnames,
-        quarantine_reason
+        identifier_values.identifier_type,
+        identifier_values.identifier_value,
+        identifier_values.records,
+        identifier_values.most_profiles_in_one_source,
+        identifier_values.records_by_source,
+        identifier_values.surnames,
+        identifier_values.quarantine_reason
     from identifier_values
-    where is_quarantined
+    left join requests
+        on identifier_values.identifier_type = requests.identifier_type
+        and identifier_values.identifier_value = requests.identifier_value_normalized
+    where identifier_values.is_quarantined and requests.request_id is null
 )
 
 select * from final

@@ -1,14 +1,17 @@
 -- A weekly snapshot of every fan's trust score and components, so trust can be followed over
 -- time. Each run replaces the rows of the reporting day's week and keeps earlier weeks; a full
--- refresh keeps them too (full_refresh: false), because history cannot be rebuilt.
+-- refresh keeps them too (full_refresh: false), because history cannot be rebuilt. Fans who
+-- asked to be forgotten are deleted from the history after every run.
 {{
     config(
         materialized='incremental',
         unique_key=['week_start_date', 'fan_id'],
         incremental_strategy='delete+insert',
         full_refresh=false,
+        post_hook="delete from {{ this }} where fan_id in (select fan_id from {{ ref('int_privacy__erased_records') }} where erasure_scope = 'fan')",
     )
 }}
+-- depends_on: {{ ref('int_privacy__erased_records') }}
 with
 
 fan_trust as (

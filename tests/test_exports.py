@@ -1,0 +1,134 @@
+"""Segment exports on a hand-made fan_360: consent, the frequency cap, entered/left, the files,
+and a crash that leaves the previous exports as they were."""
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+
+import duckdb
+import polars as pl
+import pytest
+
+import scrm.exports
+from scrm.exports import FrequencyCap, export_segments, safe_folder
+from scrm.segments import load_segment
+
+FIELDS = {"ladder_rung": "text", "trust_score": "number"}
+DAY = datetime(2026, 11, 1, 9, 0)
+ONCE_A_WEEK = FrequencyCap(max_contacts=1, per_days=7)
+
+
+def definition(tmp_path, name: str, rule: str, channel: str = "sms", extra: str = "") -> object:
+    path = tmp_path / f"{name}.yml"
+    path.write_text(
+        f"name: {name}\ndescription: test\nowner: t\nchannel: {channel}\n{extra}rule: {rule}\n", encoding="utf-8"
+    )
+    return load_segment(path, FIELDS)
+
+
+@pytest.fixture
+def conn():
+    with duckdb.connect() as conn:
+        conn.execute("create schema marts")
+        conn.execute("""create table marts.fan_360 as select * from (values
+            ('A', '13800001111', 'oA', 'fan', 80.0, true, true),
+            ('B', '13800002222', 'oB', 'fan', 70.0, false, false),
+            ('C', '13800003333', 'oC', 'user', 75.0, false, true))
+            as t(fan_id, phone, wechat_openid, ladder_rung, trust_score, is_sms_contactable, is_wechat_contactable)""")
+        conn.execute("alter table marts.fan_360 add column email varchar")
+        yield conn
+
+
+def run(conn, segments, export_dir, run_id, when, cap=ONCE_A_WEEK):
+    return {r["segment"]: r for r in export_segments(conn, segments, export_dir, run_id, when, cap, progress=print)}
+
+
+def test_opted_out_fans_are_never_exported_and_contact_data_is_hashed(conn, tmp_path):
+    fans = definition(tmp_path, "fans", "{field: ladder_rung, op: eq, value: fan}")
+    result = run(conn, [fans], tmp_path / "exports", "run00001", DAY)["fans"]
+    # A and B are fans, but B gave no SMS consent (and C, who consented, is a user)
+    assert result["counts"] == {"members": 1, "exported": 1, "capped": 0, "entered": 1, "left": 0}
+    csv = (tmp_path / "exports" / "fans").glob("*/fans.csv").__next__()
+    assert csv.read_bytes().startswith(b"\xef\xbb\xbf")  # the BOM Excel needs for Chinese
+    rows = pl.read_csv(csv)
+    assert rows.to_dicts() == [{"fan_id": "A", "phone_sha256": hashlib.sha256(b"13800001111").hexdigest()}]
+    manifest = json.loads((csv.parent / "manifest.json").read_text())
+    assert manifest["files"]["fans.csv"]["sha256"] == hashlib.sha256(csv.read_bytes()).hexdigest()
+    assert (csv.parent.parent / "LATEST").read_text().strip() == csv.parent.name
+
+
+def test_masked_and_raw_only_when_the_definition_says_so(conn, tmp_path):
+    masked = definition(
+        tmp_path, "masked", "{field: trust_score, op: gte, value: 80}", "wechat", "contact_data: masked\n"
+    )
+    raw = definition(tmp_path, "raw", "{field: trust_score, op: gte, value: 80}", "wechat", "contact_data: raw\n")
+    cap = FrequencyCap(max_contacts=5, per_days=7)
+    run(conn, [masked, raw], tmp_path / "x", "run00001", DAY, cap)
+    assert pl.read_csv(next((tmp_path / "x" / "masked").glob("*/masked.csv"))).row(0) == (
+        "A",
+        "138****1111",
+        "h:" + hashlib.sha256(b"oA").hexdigest()[:16],
+    )
+    assert pl.read_csv(next((tmp_path / "x" / "raw").glob("*/raw.csv")), schema_overrides={"phone": pl.String}).row(
+        0
+    ) == ("A", "13800001111", "oA")
+
+
+def test_frequency_cap_across_segments_and_days(conn, tmp_path):
+    first = definition(tmp_path, "first", "{field: trust_score, op: gte, value: 70}", "wechat", "priority: 1\n")
+    second = definition(tmp_path, "second", "{field: ladder_rung, op: eq, value: fan}", "wechat", "priority: 2\n")
+    exports = tmp_path / "exports"
+    # cap 1 per 7 days. Day 0: A and C are in `first`; A (and B, who refused WeChat) match `second`,
+    # but A was already exported today: capped there
+    day0 = run(conn, [first, second], exports, "run00001", DAY)
+    assert (day0["first"]["counts"]["exported"], day0["second"]["counts"]["exported"]) == (2, 0)
+    assert day0["second"]["counts"]["capped"] == 1
+    # day 3: everyone was contacted within 7 days
+    day3 = run(conn, [first, second], exports, "run00002", DAY + timedelta(days=3))
+    assert day3["first"]["counts"]["capped"] == 2 and day3["second"]["counts"]["capped"] == 1
+    # day 8: the window has passed
+    day8 = run(conn, [first, second], exports, "run00003", DAY + timedelta(days=8))
+    assert day8["first"]["counts"]["exported"] == 2
+
+
+def test_entered_and_left_since_the_last_export(conn, tmp_path):
+    rich = definition(tmp_path, "rich", "{field: trust_score, op: gte, value: 75}", "wechat")
+    cap = FrequencyCap(max_contacts=9, per_days=1)
+    run(conn, [rich], tmp_path / "e", "run00001", DAY, cap)  # A (80) and C (75)
+    conn.execute("update marts.fan_360 set trust_score = 60 where fan_id = 'C'")
+    conn.execute("update marts.fan_360 set trust_score = 90, is_wechat_contactable = true where fan_id = 'B'")
+    result = run(conn, [rich], tmp_path / "e", "run00002", DAY + timedelta(days=1), cap)["rich"]
+    assert result["counts"] == {"members": 2, "exported": 2, "capped": 0, "entered": 1, "left": 1}
+    changes = pl.read_csv(next(p for p in (tmp_path / "e" / "rich").glob("*_run00002/changes.csv")))
+    assert sorted(changes.rows()) == [("B", "entered"), ("C", "left")]
+
+
+def test_a_crash_during_export_leaves_the_previous_exports_as_they_were(conn, tmp_path, monkeypatch):
+    one = definition(tmp_path, "one", "{field: trust_score, op: gte, value: 70}", "wechat")
+    two = definition(tmp_path, "two", "{field: ladder_rung, op: eq, value: fan}", "wechat")
+    exports = tmp_path / "exports"
+    cap = FrequencyCap(max_contacts=9, per_days=1)
+    run(conn, [one, two], exports, "run00001", DAY, cap)
+    before = {p: p.read_bytes() for p in exports.rglob("*") if p.is_file()}
+    log_before = conn.execute("select count(*) from segments.contact_log").fetchone()
+
+    write = scrm.exports._write_files
+
+    def crash_on_two(conn_, segment, *args):
+        if segment.name == "two":
+            raise OSError("disk full")
+        return write(conn_, segment, *args)
+
+    monkeypatch.setattr(scrm.exports, "_write_files", crash_on_two)
+    with pytest.raises(OSError, match="disk full"):
+        run(conn, [one, two], exports, "run00002", DAY + timedelta(days=1), cap)
+    after = {p: p.read_bytes() for p in exports.rglob("*") if p.is_file()}
+    assert after == before  # no half folder, no new folder for `one`, LATEST untouched
+    assert conn.execute("select count(*) from segments.contact_log").fetchone() == log_before
+    assert conn.execute("select count(*) from segments.exports where run_id = 'run00002'").fetchone() == (0,)
+
+
+@pytest.mark.parametrize("name", ["../outside", "/etc", "a/../../b", ".."])
+def test_export_names_cannot_leave_the_export_folder(tmp_path, name):
+    with pytest.raises(ValueError, match="would leave the export folder"):
+        safe_folder(tmp_path, name)

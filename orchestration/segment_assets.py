@@ -16,7 +16,7 @@ from orchestration.report_assets import md_table
 from orchestration.settings import path_setting
 from scrm.exports import export_segments, load_cap
 from scrm.privacy import mask_sql
-from scrm.segments import load_segment, load_segments, usable_fields
+from scrm.segments import SegmentError, load_segment, load_segments, usable_fields
 from scrm.serving import publish, storage_version
 
 EXPORTS_KEY = dg.AssetKey(["exports", "segment_exports"])
@@ -88,7 +88,10 @@ def build_segment_asset(path: Path) -> dg.AssetsDefinition:
     )
     def _segment(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
         with duckdb.get_connection() as conn:
-            segment = load_segment(path, usable_fields(conn, dbt_project.manifest_path))  # raises SegmentError
+            try:
+                segment = load_segment(path, usable_fields(conn, dbt_project.manifest_path))
+            except SegmentError as error:
+                raise dg.Failure(description=f"segment definition refused: {error}") from None
             row = conn.execute(
                 "select members, exported, capped, entered, left_segment, folder from segments.exports "
                 "where run_id = ? and segment = ?",

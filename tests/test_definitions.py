@@ -43,6 +43,10 @@ def test_definitions_load_as_one_graph(dbt_manifest, isolated_env):
     assert defs.resolve_sensor_def("landing_sensor") is not None
     raw = graph.get(dg.AssetKey(["raw", "member_cards"]))
     assert "store CRM" in raw.description
+    # segments follow the marts, and the serving copy waits for every mart and the exports
+    assert {"exports/segment_exports", "segments/wechat_advocates", "serving/warehouse"} <= keys
+    serving_parents = {k.path[-1] for k in graph.get(dg.AssetKey(["serving", "warehouse"])).parent_keys}
+    assert {"fans", "fan_360", "lifecycle_funnel", "fan_trust_weekly", "segment_exports"} <= serving_parents
 
 
 def test_sensor_sees_only_files_newer_than_its_cursor(tmp_path):
@@ -58,3 +62,41 @@ def test_sensor_sees_only_files_newer_than_its_cursor(tmp_path):
     fresh, later = new_files(tmp_path, cursor)
     assert fresh == [new] and later > cursor
     assert new_files(tmp_path / "missing", 5.0) == ([], 5.0)
+
+
+def test_a_bad_segment_fails_its_asset_and_the_others_still_export(dbt_manifest, tmp_path, monkeypatch):
+    """On a hand-made fan_360: the export asset writes the good segment and lists the refused
+    one; the bad segment's own asset fails naming the file, the line and the field."""
+    import duckdb
+    from dagster_duckdb import DuckDBResource
+
+    from orchestration.segment_assets import build_segment_asset, segment_exports
+
+    warehouse = tmp_path / "w.duckdb"
+    with duckdb.connect(str(warehouse)) as conn:
+        conn.execute("create schema marts")
+        conn.execute("""create table marts.fan_360 as select 'A' as fan_id, '13800001111' as phone,
+            'oA' as wechat_openid, null::varchar as email, 'fan' as ladder_rung, 'high' as trust_tier,
+            true as is_wechat_contactable""")
+        conn.execute("create schema intermediate")
+        conn.execute("create table intermediate.int_privacy__erased_records (fan_id varchar, erasure_scope varchar)")
+    segments = tmp_path / "segments"
+    segments.mkdir()
+    head = "description: t\nowner: t\nchannel: wechat\n"
+    (segments / "good.yml").write_text(f"name: good\n{head}rule: {{field: ladder_rung, op: eq, value: fan}}\n")
+    (segments / "bad.yml").write_text(f"name: bad\n{head}rule: {{field: phone, op: eq, value: '138'}}\n")
+    monkeypatch.setenv("SCRM_SEGMENTS_DIR", str(segments))
+    monkeypatch.setenv("SCRM_EXPORT_DIR", str(tmp_path / "exports"))
+
+    result = dg.materialize(
+        [segment_exports, build_segment_asset(segments / "good.yml"), build_segment_asset(segments / "bad.yml")],
+        resources={"duckdb": DuckDBResource(database=str(warehouse))},
+        raise_on_error=False,
+    )
+    assert not result.success
+    done = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert done == {"exports/segment_exports", "segments/good"}
+    failure = next(e for e in result.all_events if e.is_step_failure and "bad" in e.step_key)
+    message = failure.step_failure_data.error.message
+    assert "bad.yml, line 5, field 'rule.field': 'phone' is not a documented non-personal fan_360 field" in message
+    assert (tmp_path / "exports" / "good" / "LATEST").exists() and not (tmp_path / "exports" / "bad").exists()

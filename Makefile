@@ -16,7 +16,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup demo test dev lint clean
+.PHONY: setup demo test bench dev lint clean
 
 ## setup: the environment, exactly as uv.lock pins it
 setup: $(VENV)/.synced
@@ -38,6 +38,10 @@ demo: setup
 test: setup
 	$(BIN)/pytest
 
+## bench: N people (default 1M) end to end in benchmarks/scratch, figures per stage as JSON
+bench: setup
+	$(BIN)/python benchmarks/bench.py --people $(or $(BENCH_PEOPLE),1000000)
+
 ## dev: the Dagster UI on http://127.0.0.1:3000
 dev: setup
 	$(BIN)/dbt parse --quiet --profiles-dir dbt_project
@@ -48,4 +52,4 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) $(TOOLS) target logs data/sample data/*.duckdb* dagster_home/storage dagster_home/history dagster_home/schedules dagster_home/logs
+	rm -rf $(VENV) $(TOOLS) target logs benchmarks/scratch data/sample data/*.duckdb* dagster_home/storage dagster_home/history dagster_home/schedules dagster_home/logs

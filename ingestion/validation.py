@@ -107,6 +107,31 @@ def validate(df: pl.DataFrame, contract: Contract, now: datetime | None = None) 
     return outcomes
 
 
+def validate_slices(slices, contract: Contract, now: datetime | None = None) -> tuple[list[Outcome], int]:
+    """The suite over a batch given as slices of rows (pandas needs the whole frame in memory, so
+    a big batch goes through in slices); returns the outcomes summed over slices and the rows."""
+    merged: dict[tuple[str, str], Outcome] = {}
+    rows = 0
+    for df in slices:
+        rows += df.height
+        for o in validate(df, contract, now):
+            key = (o.expectation, o.column)
+            seen = merged.get(key)
+            merged[key] = (
+                o
+                if seen is None
+                else Outcome(
+                    expectation=o.expectation,
+                    column=o.column,
+                    critical=o.critical,
+                    success=seen.success and o.success,
+                    unexpected=seen.unexpected + o.unexpected,
+                    examples=(seen.examples + o.examples)[:5],
+                )
+            )
+    return list(merged.values()), rows
+
+
 def _for_pandas(df: pl.DataFrame, contract: Contract):
     """Great Expectations takes pandas, not polars; dates become timestamps to compare."""
     columns = [c for c in contract.columns if c.name in df.columns]

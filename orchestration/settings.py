@@ -27,10 +27,18 @@ def path_setting(name: str) -> Path:
     return value if value.is_absolute() else ROOT / value
 
 
+def memory_limit() -> str:
+    """DuckDB's memory limit for the pipeline and dbt alike (SCRM_DUCKDB_MEMORY_LIMIT, e.g. 12GB or
+    50%): beyond it DuckDB spills to a temporary folder beside the warehouse instead of failing,
+    and the Dagster process keeps the rest of the machine."""
+    return os.environ.get("SCRM_DUCKDB_MEMORY_LIMIT") or "50%"
+
+
 def apply_defaults() -> None:
     """Put the defaults into the environment (absolute), so dbt's subprocess sees the same
     DuckDB file and Dagster the same instance as every other entry point."""
     for name in DEFAULTS:
         os.environ[name] = str(path_setting(name))
+    os.environ["SCRM_DUCKDB_MEMORY_LIMIT"] = memory_limit()
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import polars as pl
 
-from ingestion.validation import validate
+from ingestion.validation import validate, validate_slices
 
 
 def rows(**overrides):
@@ -53,3 +53,13 @@ def test_a_future_timestamp_is_critical(orders_contract):
 def test_an_unknown_enumeration_value_only_warns(orders_contract):
     outcomes = validate(rows(status=["completed", "lost_in_post"]), orders_contract, now=datetime(2026, 1, 1))
     assert failed(outcomes) == {("expect_column_values_to_be_in_set", "status", False, 1)}
+
+
+def test_a_batch_in_slices_sums_what_each_slice_found(orders_contract):
+    """Two slices, each with one negative amount and one clean: 2 unexpected in all, 4 rows."""
+    one = rows(amount_yuan=[Decimal("-1.00"), Decimal("2.50")])
+    two = rows(order_id=["A3", "A4"], amount_yuan=[Decimal("3.00"), Decimal("-0.01")])
+    outcomes, validated = validate_slices([one, two], orders_contract, now=datetime(2026, 1, 1))
+    assert validated == 4
+    assert failed(outcomes) == {("expect_column_values_to_be_between", "amount_yuan", True, 2)}
+    assert len(outcomes) == len(validate(one, orders_contract, now=datetime(2026, 1, 1)))

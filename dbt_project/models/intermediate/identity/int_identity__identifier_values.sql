@@ -1,6 +1,7 @@
 -- One row per identifier value: how many records and profiles it joins, from which sources,
 -- and whether it may link anyone. Over-merging is the worst failure, so a value that is
 -- blocklisted, has no rule, or is shared beyond its rule's limits is quarantined.
+-- depends_on: {{ ref('identity_blocklist') }} (its patterns are read at compile time)
 with
 
 identifiers as (
@@ -13,10 +14,6 @@ records as (
 
 rules as (
     select * from {{ ref('identity_rules') }}
-),
-
-blocklist as (
-    select * from {{ ref('identity_blocklist') }}
 ),
 
 per_source as (
@@ -53,16 +50,25 @@ per_value as (
 ),
 
 blocked as (
-    select distinct
-        per_value.identifier_type,
-        per_value.identifier_value,
-        first_value(blocklist.reason) over (
-            partition by per_value.identifier_type, per_value.identifier_value order by blocklist.pattern
-        ) as block_reason
-    from per_value
-    inner join blocklist
-        on per_value.identifier_type = blocklist.identifier_type
-        and {{ regex_full_match('per_value.identifier_value', 'blocklist.pattern') }}
+    -- the first blocklist pattern (in pattern order) the whole value matches
+    {%- set patterns = identity_blocklist_rows() %}
+    select * from (
+        select
+            identifier_type,
+            identifier_value,
+            {% if patterns -%}
+            case
+                {%- for identifier_type, pattern, reason in patterns %}
+                when identifier_type = {{ sql_string(identifier_type) }}
+                    and {{ regex_full_match('identifier_value', sql_string(pattern)) }} then {{ sql_string(reason) }}
+                {%- endfor %}
+            end
+            {%- else -%}
+            cast(null as varchar)
+            {%- endif %} as block_reason
+        from per_value
+    ) as matched
+    where block_reason is not null
 ),
 
 judged as (

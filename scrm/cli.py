@@ -23,7 +23,7 @@ def _run(args: argparse.Namespace) -> int:
 
     t = time.perf_counter()
     ok, checks = run_pipeline()
-    print(summary(checks))
+    print(summary(checks, truth=not args.no_truth))
     print(
         f"\npipeline {'succeeded' if ok else 'FAILED'} in {time.perf_counter() - t:.1f}s "
         "(the run is in the Dagster UI: make dev)"
@@ -53,6 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--out", default="data/sample")
     gen.set_defaults(func=_generate)
     run = sub.add_parser("run", help="load new landing files, validate and build every model")
+    run.add_argument(
+        "--no-truth",
+        action="store_true",
+        help="skip the comparison with the generator's truth in the summary (it needs about 24 GiB at 10M people)",
+    )
     run.set_defaults(func=_run)
     acc = sub.add_parser("accuracy", help="pairwise precision/recall of the fans against the generator's truth")
     acc.add_argument("--warehouse", help="DuckDB file (default: SCRM_DUCKDB_PATH)")

@@ -40,7 +40,7 @@ def run_pipeline() -> tuple[bool, list]:
     return result.success, result.get_asset_check_evaluations()
 
 
-def summary(checks: list) -> str:
+def summary(checks: list, truth: bool = True) -> str:
     """Rows loaded and rejected per source, files that failed, and the checks."""
     warehouse = path_setting("SCRM_DUCKDB_PATH")
     lines = [
@@ -70,11 +70,12 @@ def summary(checks: list) -> str:
     failed = [c for c in tests if not c.passed]
     lines.append(f"dbt tests: {len(tests) - len(failed)} passed, {len(failed)} failed")
     lines.extend(f"  FAILED {c.asset_key.to_user_string()}:{c.check_name}" for c in failed)
-    lines += ["", *identity_summary(warehouse), "", *marts_summary(warehouse), "", *delivery_summary(warehouse)]
+    lines += ["", *identity_summary(warehouse, truth), "", *marts_summary(warehouse, truth), ""]
+    lines += delivery_summary(warehouse)
     return "\n".join(lines)
 
 
-def identity_summary(warehouse: Path) -> list[str]:
+def identity_summary(warehouse: Path, truth: bool = True) -> list[str]:
     """Fans, the quarantine, and, when the sample's truth lies beside the landing folder, the
     accuracy of identity resolution against it."""
     from orchestration.report_assets import identity_figures
@@ -89,9 +90,9 @@ def identity_summary(warehouse: Path) -> list[str]:
         "quarantined identifiers (never used to link):",
     ]
     lines += [f"  {kind:<12}{reason:<55}{n:>6} values {c:>8,} records" for kind, reason, n, c in f["quarantine"]]
-    truth = path_setting("SCRM_LANDING_DIR").parent / "truth"
-    if (truth / "records.parquet").exists():
-        acc = measure(warehouse, truth)
+    truth_dir = path_setting("SCRM_LANDING_DIR").parent / "truth"
+    if truth and (truth_dir / "records.parquet").exists():
+        acc = measure(warehouse, truth_dir)
         lines.append(
             f"identity vs the generator's truth: precision {acc['precision']:.4f}, recall {acc['recall']:.4f} "
             f"(recall of reachable pairs {acc['recall_of_reachable']:.4f}; reachable = "
@@ -101,7 +102,7 @@ def identity_summary(warehouse: Path) -> list[str]:
     return lines
 
 
-def marts_summary(warehouse: Path) -> list[str]:
+def marts_summary(warehouse: Path, truth: bool = True) -> list[str]:
     """Each mart in a few lines and, with the sample's truth, the referral edges and suspected
     bought followers against it."""
     from orchestration.report_assets import marts_figures
@@ -132,9 +133,9 @@ def marts_summary(warehouse: Path) -> list[str]:
     ]
     lines.append("  referral campaigns (referrals, converted, K-factor):")
     lines += [f"    {name:<16}{n:>9,}{c:>9,}{k or 0:>8.3f}" for name, n, c, k, *_ in f["campaigns"]]
-    truth = path_setting("SCRM_LANDING_DIR").parent / "truth"
-    if (truth / "referrals.parquet").exists():
-        acc = measure_marts(warehouse, truth)
+    truth_dir = path_setting("SCRM_LANDING_DIR").parent / "truth"
+    if truth and (truth_dir / "referrals.parquet").exists():
+        acc = measure_marts(warehouse, truth_dir)
         ref, fake = acc["referrals"], acc["suspected_fakes"]
         lines.append(
             f"marts vs the generator's truth: referral edges precision {ref['precision']:.4f}, recall "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -210,26 +211,30 @@ def export_segments(
     return results
 
 
-def _insert(conn, table: str, frame: pl.DataFrame) -> None:
-    conn.register("_frame", frame)
+@contextmanager
+def registered(conn, name: str, frame: pl.DataFrame):
+    """A polars frame visible to SQL as `name` for the duration of the block."""
+    conn.register(name, frame)
     try:
-        conn.execute(f"insert into {table} select * from _frame")
+        yield
     finally:
-        conn.unregister("_frame")
+        conn.unregister(name)
+
+
+def _insert(conn, table: str, frame: pl.DataFrame) -> None:
+    with registered(conn, "_frame", frame):
+        conn.execute(f"insert into {table} select * from _frame")
 
 
 def _write_files(conn, segment: Segment, exported: list[str], entered: list[str], left: list[str], work: Path) -> dict:
     """<segment>.csv (UTF-8 with BOM) and .parquet with the contact columns in the allowed form;
     changes.csv lists fan ids that entered or left."""
     extra = "".join(f', fan_360."{f}"' for f in segment.include)
-    conn.register("_chosen", pl.DataFrame({"fan_id": exported}, schema={"fan_id": pl.String}))
-    try:
+    with registered(conn, "_chosen", pl.DataFrame({"fan_id": exported}, schema={"fan_id": pl.String})):
         rows = conn.sql(
             f"""select fan_360.fan_id, {", ".join(contact_columns(segment))}{extra}
                 from marts.fan_360 inner join _chosen using (fan_id) order by fan_360.fan_id"""
         ).pl()
-    finally:
-        conn.unregister("_chosen")
     files = {}
     csv, parquet = work / f"{segment.name}.csv", work / f"{segment.name}.parquet"
     rows.write_csv(csv, include_bom=True)

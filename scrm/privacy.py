@@ -31,18 +31,26 @@ def hash_sql(column: str) -> str:
     return HASH.format(c=column)
 
 
-def personal_columns(manifest_path: Path) -> dict[tuple[str, str], dict[str, str]]:
-    """(schema, model) -> {column: kind} for every documented column marked as personal data."""
+def documented_columns(manifest_path: Path) -> dict[tuple[str, str], dict[str, str | None]]:
+    """(schema, model) -> {column: personal-data kind, or None} for every documented column."""
     manifest = json.loads(Path(manifest_path).read_text())
-    marked: dict[tuple[str, str], dict[str, str]] = {}
+    columns: dict[tuple[str, str], dict[str, str | None]] = {}
     for node in manifest["nodes"].values():
         if node["resource_type"] != "model":
             continue
+        marks = columns.setdefault((node["schema"], node["name"]), {})
         for name, column in node["columns"].items():
             kind = (column.get("meta") or {}).get("personal_data")
             if kind and kind not in KINDS:
                 where = node["original_file_path"]
                 raise ValueError(f"{where}: column {name}: personal_data must be one of {', '.join(KINDS)}")
-            if kind:
-                marked.setdefault((node["schema"], node["name"]), {})[name] = kind
-    return marked
+            marks[name] = kind
+    return columns
+
+
+def personal_columns(manifest_path: Path) -> dict[tuple[str, str], dict[str, str]]:
+    """(schema, model) -> {column: kind} for every documented column marked as personal data."""
+    return {
+        model: {name: kind for name, kind in marks.items() if kind}
+        for model, marks in documented_columns(manifest_path).items()
+    }

@@ -6,12 +6,13 @@ file, the line and the field."""
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+
+from scrm.privacy import documented_columns
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 # channel -> (consent column, contact column)
@@ -236,13 +237,9 @@ def load_segments(folder: Path, fields: dict[str, str]) -> tuple[list[Segment], 
 def usable_fields(conn, manifest_path: Path) -> dict[str, str]:
     """The fan_360 columns a rule may use: documented in dbt and not marked personal data,
     with their family (number, text, boolean) from the warehouse."""
-    manifest = json.loads(Path(manifest_path).read_text())
-    node = next(n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["name"] == "fan_360")
-    documented = {
-        name for name, column in node["columns"].items() if not (column.get("meta") or {}).get("personal_data")
-    }
+    marks = documented_columns(manifest_path)[("marts", "fan_360")]
     types = conn.execute(
         "select column_name, data_type from information_schema.columns "
         "where table_schema = 'marts' and table_name = 'fan_360'"
     ).fetchall()
-    return {name: field_family(kind) for name, kind in types if name in documented and name != "fan_id"}
+    return {name: field_family(kind) for name, kind in types if name in marks and not marks[name] and name != "fan_id"}

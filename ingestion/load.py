@@ -9,6 +9,7 @@ rejects and ledger row are committed together: a crash never leaves half a file.
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ import duckdb
 import polars as pl
 
 from ingestion.contracts import Contract
-from ingestion.readers import FileError, apply_contract, read_text_rows
+from ingestion.readers import LINE, REJECT_SCHEMA, FileError, apply_contract, read_text_rows
 
 SQL_TYPES = {
     "string": "varchar",
@@ -59,6 +60,12 @@ create table if not exists raw._rejects (
     reason varchar not null,
     record varchar,
     rejected_at timestamp not null    -- UTC
+)"""
+CURSORS_DDL = """
+create table if not exists raw._api_cursors (
+    name varchar primary key,         -- the API and endpoint the cursor belongs to
+    cursor varchar not null,          -- JSON: where the next pull starts
+    updated_at timestamp not null     -- UTC
 )"""
 
 
@@ -100,6 +107,9 @@ def ensure_raw_tables(conn: duckdb.DuckDBPyConnection, contract: Contract) -> No
     conn.execute("create schema if not exists raw")
     conn.execute(LEDGER_DDL)
     conn.execute(REJECTS_DDL)
+    conn.execute(CURSORS_DDL)
+    # the file's modification time (epoch seconds): an unchanged file is skipped unread
+    conn.execute("alter table raw._load_ledger add column if not exists modified_at double")
     columns = ",\n    ".join(f'"{c.name}" {SQL_TYPES[c.type]}' for c in contract.columns)
     conn.execute(f"""
         create table if not exists raw."{contract.source}" (
@@ -142,6 +152,16 @@ def _done_before(conn: duckdb.DuckDBPyConnection, contract: Contract) -> set[str
     return {r[0] for r in rows}
 
 
+def _unchanged_files(conn: duckdb.DuckDBPyConnection, contract: Contract) -> set[tuple[str, int, float]]:
+    """(name, size, mtime) of the files loaded before: only new or changed files are read."""
+    rows = conn.execute(
+        """select source_file, size_bytes, modified_at from raw._load_ledger
+           where source = ? and status = 'loaded' and modified_at is not null""",
+        [contract.source],
+    ).fetchall()
+    return set(rows)
+
+
 def load_source(
     conn: duckdb.DuckDBPyConnection,
     contract: Contract,
@@ -154,10 +174,15 @@ def load_source(
     ensure_raw_tables(conn, contract)
     report = LoadReport(contract.source, uuid.uuid4().hex)
     done = _done_before(conn, contract)
+    unchanged = _unchanged_files(conn, contract)
     files = sorted(landing_dir.glob(contract.files))
     pending = _Pending()
     for number, path in enumerate(files, start=1):
         name = path.relative_to(landing_dir).as_posix()
+        stat = path.stat()
+        if (name, stat.st_size, stat.st_mtime) in unchanged:
+            report.files.append(FileResult(name, "skipped", message="unchanged since it was loaded"))
+            continue
         data = path.read_bytes()
         digest = file_digest(data)
         if digest in done:
@@ -170,7 +195,7 @@ def load_source(
             pending.add_rows(result, rows, unreadable)
         except (FileError, OSError) as exc:
             result = FileResult(name, "failed", message=str(exc))
-        pending.add_file(result, digest, len(data))
+        pending.add_file(result, digest, len(data), stat.st_mtime)
         report.files.append(result)
         if pending.rows >= FLUSH_ROWS:
             pending.flush(conn, contract, report.batch_id, run_id)
@@ -178,6 +203,60 @@ def load_source(
             progress(f"{contract.source}: {number}/{len(files)} files read")
     pending.flush(conn, contract, report.batch_id, run_id)
     return report
+
+
+def load_page(
+    conn: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    report: LoadReport,
+    name: str,
+    records: list[dict],
+    run_id: str | None = None,
+    cursor: tuple[str, str] | None = None,
+) -> FileResult:
+    """Land one page pulled from an API like a file: through the contract into raw or the
+    rejects, with a ledger entry. `cursor` (name, value) is saved in the same transaction, so a
+    page is either loaded with its cursor moved past it, or not at all. A page whose content
+    was loaded before is skipped (its cursor still moves)."""
+    ensure_raw_tables(conn, contract)
+    data = json.dumps(records, ensure_ascii=False, sort_keys=True).encode()
+    digest = file_digest(data)
+    pending = _Pending()
+    if digest in _done_before(conn, contract):
+        result = FileResult(name, "skipped", message="already loaded (same content)")
+    else:
+        result = FileResult(name, "loaded")
+        pending.add_rows(result, _text_rows(records, contract), pl.DataFrame(schema=REJECT_SCHEMA))
+        pending.add_file(result, digest, len(data))
+    pending.flush(conn, contract, report.batch_id, run_id, cursor)
+    report.files.append(result)
+    return result
+
+
+def _text_rows(records: list[dict], contract: Contract) -> pl.DataFrame:
+    """An API page's records as text rows under the contract's source names, as a reader
+    gives them for a file; lists and objects stay JSON text."""
+
+    def text(value: object) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, (list, dict)):
+            return json.dumps(value, ensure_ascii=False)
+        return str(value)
+
+    records = [r if isinstance(r, dict) else {} for r in records]  # a non-object row is all nulls: rejected
+    columns = {c.source: [text(r.get(c.source)) for r in records] for c in contract.columns}
+    return (
+        pl.DataFrame(columns, schema={c.source: pl.String for c in contract.columns})
+        .with_row_index(LINE, offset=1)
+        .with_columns(pl.col(LINE).cast(pl.Int64))
+    )
+
+
+def read_cursor(conn: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    """Where the named pull stopped last time (after `ensure_raw_tables`), or None."""
+    row = first_row(conn, "select cursor from raw._api_cursors where name = ?", [name])
+    return row[0] if row else None
 
 
 class _Pending:
@@ -196,8 +275,8 @@ class _Pending:
         self.unreadable.append(unreadable.with_columns(_source_file=name))
         self.rows += rows.height + unreadable.height
 
-    def add_file(self, result: FileResult, digest: str, size: int) -> None:
-        self.files.append((result, digest, size))
+    def add_file(self, result: FileResult, digest: str, size: int, modified_at: float | None = None) -> None:
+        self.files.append((result, digest, size, modified_at))
 
     def _type_rows(self, contract: Contract) -> tuple[pl.DataFrame, pl.DataFrame]:
         """Type every pending file's rows at once, then count good and rejected rows per file."""
@@ -211,7 +290,7 @@ class _Pending:
             if frame.height:
                 for name, n in frame.group_by("_source_file").len().iter_rows():
                     per_file.setdefault(name, {})[attr] = n
-        for result, _, _ in self.files:
+        for result, *_ in self.files:
             if result.status == "loaded":
                 counts = per_file.get(result.source_file, {})
                 result.rows_loaded = counts.get("rows_loaded", 0)
@@ -219,13 +298,25 @@ class _Pending:
                 result.rows_read = result.rows_loaded + result.rows_rejected
         return good, rejects
 
-    def flush(self, conn: duckdb.DuckDBPyConnection, contract: Contract, batch_id: str, run_id: str | None) -> None:
-        if not self.files:
+    def flush(
+        self,
+        conn: duckdb.DuckDBPyConnection,
+        contract: Contract,
+        batch_id: str,
+        run_id: str | None,
+        cursor: tuple[str, str] | None = None,
+    ) -> None:
+        if not self.files and cursor is None:
             return
         good, rejects = self._type_rows(contract)
         now = datetime.now(UTC).replace(tzinfo=None)
         conn.execute("begin transaction")
         try:
+            if cursor is not None:
+                conn.execute("insert or replace into raw._api_cursors values (?, ?, ?)", [cursor[0], cursor[1], now])
+            if not self.files:
+                conn.execute("commit")
+                return
             if good.height:
                 incoming = good.with_columns(_batch_id=pl.lit(batch_id), _loaded_at=pl.lit(now))
                 conn.register("incoming_rows", incoming)
@@ -249,8 +340,9 @@ class _Pending:
                         "rows_loaded": r.rows_loaded,
                         "rows_rejected": r.rows_rejected,
                         "message": r.message or None,
+                        "modified_at": modified_at,
                     }
-                    for r, digest, size in self.files
+                    for r, digest, size, modified_at in self.files
                 ],
                 infer_schema_length=None,
             ).with_columns(

@@ -1,8 +1,12 @@
-"""One asset per source: new landing files -> raw.<source>, through the source's contract."""
+"""One asset per source: new landing files (and new API pages, where the source has a configured
+API) -> raw.<source>, through the source's contract."""
+
+import os
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from ingestion.api import pull_configured
 from ingestion.contracts import Contract
 from ingestion.load import LoadReport, first_row, load_source
 from orchestration.resources import LandingFolder
@@ -39,10 +43,14 @@ def build_raw_asset(contract: Contract) -> dg.AssetsDefinition:
         f"files `{contract.files}` ({contract.format}, {contract.encoding}).",
         kinds={"polars", "duckdb"},
         metadata={"dagster/column_schema": columns},
+        # transient failures (an API down for a minute) are retried; a page that still fails
+        # leaves its cursor where it was, so a retry starts from the same place
+        retry_policy=dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL),
     )
     def _raw(context: dg.AssetExecutionContext, duckdb: DuckDBResource, landing: LandingFolder) -> dg.MaterializeResult:
         with duckdb.get_connection() as conn:
             report = load_source(conn, contract, landing.folder, run_id=context.run_id, progress=context.log.info)
+            pull_configured(conn, contract, report, dict(os.environ), context.run_id, context.log.info)
             total = first_row(conn, f'select count(*) from raw."{contract.source}"')[0]
             rejects = first_row(conn, "select count(*) from raw._rejects where source = ?", [contract.source])[0]
         for f in report.files:

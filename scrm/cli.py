@@ -44,6 +44,29 @@ def _accuracy(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve_api(args: argparse.Namespace) -> int:
+    import os
+
+    from scrm.api_server import SourceApis, start
+
+    env = os.environ
+    credentials = {
+        "app_id": env.get("SCRM_WECHAT_APP_ID", "wx-local"),
+        "app_secret": env.get("SCRM_WECHAT_APP_SECRET", "local-secret"),
+        "api_key": env.get("SCRM_SHOP_API_KEY", "local-key"),
+    }
+    server = start(SourceApis.from_landing(Path(args.landing), **credentials), port=args.port)
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    print(f"serving {args.landing} as the WeChat and shop APIs on {url} (Ctrl-C stops)")
+    print(f"  SCRM_WECHAT_API_URL={url} SCRM_SHOP_API_URL={url}, credentials from the same variables")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.shutdown()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scrm", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -63,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     acc.add_argument("--warehouse", help="DuckDB file (default: SCRM_DUCKDB_PATH)")
     acc.add_argument("--truth", help="truth folder (default: beside the landing folder)")
     acc.set_defaults(func=_accuracy)
+    serve = sub.add_parser("serve-api", help="serve a sample as local WeChat and shop APIs, to try the connectors")
+    serve.add_argument("--landing", default="data/sample/landing")
+    serve.add_argument("--port", type=int, default=8700)
+    serve.set_defaults(func=_serve_api)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -1,14 +1,47 @@
 -- Edges of the identity graph. Records sharing a usable identifier value are joined as a star
 -- around the value's first record (n - 1 edges, not n squared); each edge keeps the rule and the
 -- identifier that made it. Values shared by a never-link pair are dropped (unmerge).
+-- Incremental: the edges of the values a changed record carries or carried are replaced; a
+-- value that links nobody any more leaves a placeholder row that the post-hook deletes.
+{{ config(
+    materialized='incremental',
+    unique_key=['identifier_type', 'identifier_value'],
+    incremental_strategy='delete+insert',
+    post_hook="delete from {{ this }} where record_key_from is null",
+) }}
 with
 
-identifiers as (
+all_identifiers as (
     select * from {{ ref('int_identity__identifiers') }}
 ),
 
+in_scope as (
+    select
+        identifier_type,
+        identifier_value,
+        max(changed_at) as last_changed_at
+    from all_identifiers
+    {% if is_incremental() %}
+    where changed_at > {{ watermark('last_changed_at') }}
+    {% endif %}
+    group by identifier_type, identifier_value
+),
+
+identifiers as (
+    select all_identifiers.*
+    from all_identifiers
+    inner join in_scope
+        on all_identifiers.identifier_type = in_scope.identifier_type
+        and all_identifiers.identifier_value = in_scope.identifier_value
+    where all_identifiers.is_current
+),
+
 identifier_values as (
-    select * from {{ ref('int_identity__identifier_values') }}
+    select identifier_values.*, in_scope.last_changed_at
+    from {{ ref('int_identity__identifier_values') }} as identifier_values
+    inner join in_scope
+        on identifier_values.identifier_type = in_scope.identifier_type
+        and identifier_values.identifier_value = in_scope.identifier_value
 ),
 
 never_link as (
@@ -21,7 +54,8 @@ usable as (
         identifiers.identifier_type,
         identifiers.identifier_value,
         identifier_values.rule_name,
-        identifier_values.priority
+        identifier_values.priority,
+        identifier_values.last_changed_at
     from identifiers
     inner join identifier_values
         on identifiers.identifier_type = identifier_values.identifier_type
@@ -65,9 +99,35 @@ edges as (
         rule_name,
         priority,
         identifier_type,
-        identifier_value
+        identifier_value,
+        last_changed_at
     from anchored
     where record_key != anchor_record_key
 )
 
+{% if is_incremental() %}
+,
+
+placeholders as (
+    -- values judged again that make no edge now: their old edges must go
+    select
+        cast(null as varchar) as record_key_from,
+        cast(null as varchar) as record_key_to,
+        cast(null as varchar) as rule_name,
+        cast(null as integer) as priority,
+        in_scope.identifier_type,
+        in_scope.identifier_value,
+        in_scope.last_changed_at
+    from in_scope
+    left join edges
+        on in_scope.identifier_type = edges.identifier_type
+        and in_scope.identifier_value = edges.identifier_value
+    where edges.identifier_value is null
+)
+
 select * from edges
+union all
+select * from placeholders
+{% else %}
+select * from edges
+{% endif %}

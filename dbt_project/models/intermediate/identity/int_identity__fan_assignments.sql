@@ -1,12 +1,18 @@
-{{ config(materialized='incremental') }}
+{{ config(materialized='incremental', full_refresh=false) }}
 -- The history of which fan each record belongs to: a row when a record first appears or moves
 -- to another fan. Fan ids are stable: a cluster keeps the id its records had; when clusters
 -- merge the oldest id survives; when a fan splits, the part holding most of its records keeps
 -- the id and the others get new ones. identity_changes reads the moves back as merges/splits.
+-- Only clusters recomputed since the last assignment are looked at (a cluster holds whole fans,
+-- so the rules above see every record they need). Never rebuilt by a full refresh: the ids
+-- would change.
 with
 
 clusters as (
     select * from {{ ref('int_identity__clusters') }}
+    {% if is_incremental() %}
+    where clustered_at > (select max(assigned_at) from {{ this }})
+    {% endif %}
 ),
 
 history as (

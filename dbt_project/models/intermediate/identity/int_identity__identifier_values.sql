@@ -1,11 +1,41 @@
 -- One row per identifier value: how many records and profiles it joins, from which sources,
 -- and whether it may link anyone. Over-merging is the worst failure, so a value that is
 -- blocklisted, has no rule, or is shared beyond its rule's limits is quarantined.
+-- Incremental: only the values that a changed record carries or carried are judged again.
+-- A value no record carries any more is deleted (post-hook).
 -- depends_on: {{ ref('identity_blocklist') }} (its patterns are read at compile time)
+{{ config(
+    materialized='incremental',
+    unique_key=['identifier_type', 'identifier_value'],
+    incremental_strategy='delete+insert',
+    post_hook="delete from {{ this }} where records = 0",
+) }}
 with
 
-identifiers as (
+all_identifiers as (
     select * from {{ ref('int_identity__identifiers') }}
+),
+
+in_scope as (
+    -- the values to judge, and the latest change of a record carrying them
+    select
+        identifier_type,
+        identifier_value,
+        max(changed_at) as last_changed_at
+    from all_identifiers
+    {% if is_incremental() %}
+    where changed_at > {{ watermark('last_changed_at') }}
+    {% endif %}
+    group by identifier_type, identifier_value
+),
+
+identifiers as (
+    select all_identifiers.*
+    from all_identifiers
+    inner join in_scope
+        on all_identifiers.identifier_type = in_scope.identifier_type
+        and all_identifiers.identifier_value = in_scope.identifier_value
+    where all_identifiers.is_current
 ),
 
 records as (
@@ -73,9 +103,10 @@ blocked as (
 
 judged as (
     select
-        per_value.identifier_type,
-        per_value.identifier_value,
-        per_value.records,
+        in_scope.identifier_type,
+        in_scope.identifier_value,
+        in_scope.last_changed_at,
+        coalesce(per_value.records, 0) as records,
         per_value.most_profiles_in_one_source,
         per_value.records_by_source,
         surnames.surnames,
@@ -94,9 +125,12 @@ judged as (
                 then 'on ' || cast(per_value.records as varchar)
                     || ' records (limit ' || cast(rules.max_records_per_value as varchar) || ')'
         end as quarantine_reason
-    from per_value
+    from in_scope
+    left join per_value
+        on in_scope.identifier_type = per_value.identifier_type
+        and in_scope.identifier_value = per_value.identifier_value
     left join rules
-        on per_value.identifier_type = rules.identifier_type
+        on in_scope.identifier_type = rules.identifier_type
     left join blocked
         on per_value.identifier_type = blocked.identifier_type
         and per_value.identifier_value = blocked.identifier_value

@@ -9,6 +9,7 @@ requests as (
 
 identifiers as (
     select * from {{ ref('int_identity__identifiers') }}
+    where is_current
 ),
 
 identifier_values as (

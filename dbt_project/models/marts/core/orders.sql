@@ -1,4 +1,13 @@
 -- Online orders and offline sales in one fact, keyed by fan, net of refunds and returns.
+-- Incremental: an order is rebuilt when a new version of it (a refund) or a return of it
+-- arrives, or when its record moves to another fan; orders of erased records are deleted.
+-- depends_on: {{ ref('int_privacy__erased_records') }}, {{ ref('int_identity__fan_assignments') }}
+{{ config(
+    materialized='incremental',
+    unique_key='order_key',
+    incremental_strategy='delete+insert',
+    post_hook="delete from {{ this }} where order_key in (select record_key from {{ ref('int_privacy__erased_records') }})",
+) }}
 with
 
 online_orders as (
@@ -17,7 +26,8 @@ returns as (
     select
         original_receipt_no,
         sum(amount_yuan) as returned_yuan,
-        max(sold_at) as returned_at
+        max(sold_at) as returned_at,
+        max(_loaded_at) as _loaded_at
     from pos_receipts
     where receipt_type = 'return'
     group by original_receipt_no
@@ -35,7 +45,8 @@ online as (
         online_orders.net_amount_yuan,
         case when online_orders.refund_yuan > 0 then online_orders.updated_at end as refunded_at,
         online_orders.coupon_code,
-        online_orders.referral_code
+        online_orders.referral_code,
+        online_orders._loaded_at
     from online_orders
 ),
 
@@ -51,7 +62,8 @@ offline as (
         pos_receipts.amount_yuan - coalesce(returns.returned_yuan, 0) as net_amount_yuan,
         returns.returned_at as refunded_at,
         cast(null as varchar) as coupon_code,
-        cast(null as varchar) as referral_code
+        cast(null as varchar) as referral_code,
+        greatest(pos_receipts._loaded_at, coalesce(returns._loaded_at, pos_receipts._loaded_at)) as _loaded_at
     from pos_receipts
     left join returns
         on pos_receipts.receipt_no = returns.original_receipt_no
@@ -63,6 +75,15 @@ unioned as (
     union all
     select * from offline
 ),
+
+{% if is_incremental() %}
+changed as (
+    select order_key from unioned where _loaded_at > {{ watermark('refreshed_at') }}
+    union
+    select record_key from {{ ref('int_identity__fan_assignments') }}
+    where assigned_at > {{ watermark('refreshed_at') }}
+),
+{% endif %}
 
 final as (
     select
@@ -78,10 +99,15 @@ final as (
         unioned.refund_yuan > 0 as is_refunded,
         unioned.refunded_at,
         unioned.coupon_code,
-        unioned.referral_code
+        unioned.referral_code,
+        {{ run_started() }} as refreshed_at
     from unioned
     inner join fan_records
         on unioned.order_key = fan_records.record_key
+    {% if is_incremental() %}
+    inner join changed
+        on unioned.order_key = changed.order_key
+    {% endif %}
 )
 
 select * from final

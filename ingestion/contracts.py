@@ -15,7 +15,8 @@ import yaml
 CONTRACTS_DIR = Path(__file__).parent / "contracts"
 FORMATS = ("csv", "jsonl", "parquet")
 TYPES = ("string", "integer", "decimal", "boolean", "date", "datetime", "epoch_seconds", "json")
-CONTRACT_KEYS = {"source", "description", "files", "format", "encoding", "key", "columns"}
+CONTRACT_KEYS = {"source", "description", "files", "format", "encoding", "key", "columns", "freshness_hours"}
+DEFAULT_FRESHNESS_HOURS = 36.0  # a source is stale when nothing new arrived for this long
 COLUMN_KEYS = {
     "from",
     "type",
@@ -62,6 +63,7 @@ class Contract:
     columns: tuple[Column, ...]
     path: Path
     digest: str  # of the YAML text: a changed contract may retry files it failed before
+    freshness_hours: float | None = DEFAULT_FRESHNESS_HOURS  # None: the source may stay quiet
 
     @property
     def required(self) -> list[Column]:
@@ -146,6 +148,10 @@ def load_contract(path: Path) -> Contract:
     sources = [c.source for c in columns]
     if len(set(sources)) != len(sources):
         raise _fail(path, "columns", "two columns read the same header")
+    freshness = doc.get("freshness_hours", DEFAULT_FRESHNESS_HOURS)
+    is_hours = isinstance(freshness, int | float) and not isinstance(freshness, bool) and freshness > 0
+    if freshness is not None and not is_hours:
+        raise _fail(path, "freshness_hours", f"must be a positive number of hours, or null (got {freshness!r})")
     return Contract(
         source=str(doc["source"]),
         description=str(doc.get("description", "")).strip(),
@@ -156,6 +162,7 @@ def load_contract(path: Path) -> Contract:
         columns=columns,
         path=path,
         digest=hashlib.sha256(text.encode()).hexdigest()[:16],
+        freshness_hours=None if freshness is None else float(freshness),
     )
 
 

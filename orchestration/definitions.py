@@ -3,7 +3,7 @@
 import dagster as dg
 
 from ingestion.contracts import load_contracts
-from orchestration.checks import build_raw_check
+from orchestration.checks import build_freshness_check, build_raw_check
 from orchestration.dbt_assets import scrm_dbt_models
 from orchestration.jobs import pipeline_job
 from orchestration.raw_assets import build_raw_asset
@@ -11,7 +11,7 @@ from orchestration.report_assets import fan_marts_report, identity_graph_report
 from orchestration.resources import build_resources
 from orchestration.schedules import daily_schedule
 from orchestration.segment_assets import build_segment_assets, build_serving_asset, segment_exports
-from orchestration.sensors import landing_sensor
+from orchestration.sensors import failure_alert_sensor, landing_sensor
 from orchestration.settings import apply_defaults
 
 
@@ -28,10 +28,13 @@ def build_definitions() -> dg.Definitions:
             *build_segment_assets(),
             build_serving_asset(),
         ],
-        asset_checks=[build_raw_check(c) for c in contracts],
+        asset_checks=[
+            *(build_raw_check(c) for c in contracts),
+            *(build_freshness_check(c) for c in contracts if c.freshness_hours),
+        ],
         jobs=[pipeline_job],
         schedules=[daily_schedule],
-        sensors=[landing_sensor],
+        sensors=[landing_sensor, failure_alert_sensor],
         resources=build_resources(),
     )
 

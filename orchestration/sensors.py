@@ -1,12 +1,17 @@
-"""A sensor on the landing folder: new or changed files start the pipeline."""
+"""Sensors: new landing files start the pipeline; a failed run raises an alert."""
 
 import hashlib
+import json
+import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
+import requests
 
 from orchestration.jobs import pipeline_job
 from orchestration.resources import LandingFolder
+from orchestration.settings import path_setting
 
 
 def new_files(folder: Path, cursor: float) -> tuple[list[Path], float]:
@@ -27,3 +32,38 @@ def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingFolder):
     key = hashlib.sha256("\n".join(f"{p}:{p.stat().st_mtime}" for p in fresh).encode()).hexdigest()[:16]
     context.update_cursor(str(cursor))
     return dg.RunRequest(run_key=key, tags={"landing_files": str(len(fresh))})
+
+
+def write_alert(alert: dict, folder: Path, webhook: str | None, log=print) -> Path:
+    """Append the alert to `<folder>/alerts.jsonl` and, when a webhook is set, POST it there as
+    JSON. A webhook that fails is logged, never raised: the file always has the alert."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "alerts.jsonl"
+    with path.open("a", encoding="utf-8") as f:
+        f.write(json.dumps(alert, ensure_ascii=False) + "\n")
+    if webhook:
+        try:
+            requests.post(webhook, json=alert, timeout=10).raise_for_status()
+        except requests.RequestException as exc:
+            log(f"alert webhook failed ({type(exc).__name__}); the alert is in {path}")
+    return path
+
+
+@dg.run_failure_sensor(
+    name="failure_alert_sensor",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Writes an alert for every failed run to SCRM_ALERT_DIR/alerts.jsonl and POSTs it to "
+    "SCRM_ALERT_WEBHOOK when set.",
+)
+def failure_alert_sensor(context: dg.RunFailureSensorContext):
+    run = context.dagster_run
+    failed_steps = sorted({e.step_key for e in context.get_step_failure_events() if e.step_key})
+    alert = {
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "job": run.job_name,
+        "run_id": run.run_id,
+        "failed_steps": failed_steps,
+        "message": context.failure_event.message,
+    }
+    path = write_alert(alert, path_setting("SCRM_ALERT_DIR"), os.environ.get("SCRM_ALERT_WEBHOOK"), context.log.warning)
+    context.log.info(f"alert for run {run.run_id} written to {path}")

@@ -18,6 +18,7 @@ DEFAULTS = {
     "SCRM_SEGMENTS_DIR": "segments",
     "SCRM_EXPORT_DIR": "data/exports",
     "SCRM_SERVING_PATH": "data/serving/warehouse.duckdb",
+    "SCRM_ALERT_DIR": "data/alerts",
 }
 
 

@@ -1,5 +1,7 @@
 """The raw layer: every row lands once, in raw or in the rejects; reloads change nothing."""
 
+from pathlib import Path
+
 import duckdb
 import pytest
 
@@ -53,6 +55,28 @@ def test_loading_the_same_files_twice_adds_nothing(tmp_path, conn, orders_contra
     again = load_source(conn, orders_contract, landing)
     assert again.summary()["files_skipped"] == 1 and again.summary()["rows_read"] == 0
     assert counts(conn) == before == (1, 1, 1)
+
+
+def test_only_new_or_changed_files_are_read_again(tmp_path, conn, orders_contract, monkeypatch):
+    landing = tmp_path / "landing"
+    a = write(landing / "orders" / "a.csv", HEADER + GOOD.format(n=1))
+    load_source(conn, orders_contract, landing)
+    read = []
+    original = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: read.append(self.name) or original(self))
+    write(landing / "orders" / "b.csv", HEADER + GOOD.format(n=2))
+    again = load_source(conn, orders_contract, landing)
+    assert read == ["b.csv"]
+    assert [(f.source_file, f.status, f.message) for f in again.files][0] == (
+        "orders/a.csv",
+        "skipped",
+        "unchanged since it was loaded",
+    )
+    write(a, HEADER + GOOD.format(n=1) + GOOD.format(n=3))  # the file grew: read it again
+    read.clear()
+    grown = load_source(conn, orders_contract, landing)
+    assert read == ["a.csv"] and grown.summary()["rows_loaded"] == 2
+    assert counts(conn)[0] == 4  # A1 twice (staging keeps one), A2, A3
 
 
 def test_a_copy_under_another_name_is_skipped(tmp_path, conn, orders_contract):

@@ -35,6 +35,25 @@ from scrm.identity import cluster  # noqa: E402
 BIN = Path(sys.executable).parent
 
 
+def scratch_env(work: Path, memory_limit: str = "50%") -> dict:
+    """A new empty scratch folder for a benchmark run, and the environment that points every
+    setting of the pipeline into it."""
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "dagster_home").mkdir(parents=True)
+    shutil.copy(ROOT / "dagster_home" / "dagster.yaml", work / "dagster_home" / "dagster.yaml")
+    return {
+        **os.environ,
+        "SCRM_DUCKDB_PATH": str(work / "warehouse.duckdb"),
+        "SCRM_LANDING_DIR": str(work / "sample" / "landing"),
+        "SCRM_EXPORT_DIR": str(work / "exports"),
+        "SCRM_SERVING_PATH": str(work / "serving" / "warehouse.duckdb"),
+        "SCRM_ALERT_DIR": str(work / "alerts"),
+        "SCRM_DUCKDB_MEMORY_LIMIT": memory_limit,
+        "DAGSTER_HOME": str(work / "dagster_home"),
+        "DBT_TARGET_PATH": str(work / "target"),
+    }
+
+
 def timed(command: list[str], env: dict, log: Path) -> tuple[float, float]:
     """Run a command under GNU time; returns (seconds, peak resident GiB of its process tree's
     largest process)."""
@@ -214,20 +233,7 @@ def main() -> int:
     args = parser.parse_args()
 
     work = args.scratch / f"people_{args.people}"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    (work / "dagster_home").mkdir()
-    shutil.copy(ROOT / "dagster_home" / "dagster.yaml", work / "dagster_home" / "dagster.yaml")
-    env = {
-        **os.environ,
-        "SCRM_DUCKDB_PATH": str(work / "warehouse.duckdb"),
-        "SCRM_LANDING_DIR": str(work / "sample" / "landing"),
-        "SCRM_EXPORT_DIR": str(work / "exports"),
-        "SCRM_SERVING_PATH": str(work / "serving" / "warehouse.duckdb"),
-        "SCRM_DUCKDB_MEMORY_LIMIT": args.memory_limit,
-        "DAGSTER_HOME": str(work / "dagster_home"),
-        "DBT_TARGET_PATH": str(work / "target"),
-    }
+    env = scratch_env(work, args.memory_limit)
     scrm = str(BIN / "scrm")
     generate = ["generate", "--people", str(args.people), "--seed", str(args.seed), "--out", str(work / "sample")]
     gen_seconds, gen_peak = timed([scrm, *generate], env, work / "generate.log")

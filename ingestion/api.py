@@ -29,6 +29,7 @@ from ingestion.load import LoadReport, ensure_raw_tables, load_page, read_cursor
 
 WECHAT_BATCH = 100  # user/info/batchget takes at most 100 openids
 WECHAT_TOKEN_ERRORS = {40001, 40014, 42001}  # invalid credential, invalid token, token expired
+SECRET_PARAMS = {"secret", "access_token"}  # query parameters whose values never reach a message
 
 
 class ApiError(Exception):
@@ -59,8 +60,15 @@ class HttpClient:
         self.session.headers.update(self.headers)
 
     def call(self, method: str, path: str, params: dict | None = None, body: dict | None = None) -> dict:
-        """The JSON object an endpoint answers. `params` named in SECRET_PARAMS never appear in
-        a message."""
+        """The JSON object an endpoint answers. Values of SECRET_PARAMS and of the headers never
+        appear in a message, even when a server echoes them back."""
+        secrets = [str(v) for k, v in (params or {}).items() if k in SECRET_PARAMS] + list(self.headers.values())
+
+        def scrub(text: str) -> str:
+            for secret in secrets:
+                text = text.replace(secret, "***")
+            return text
+
         problem = ""
         for attempt in range(1, self.policy.attempts + 1):
             wait = self.policy.backoff_s * 2 ** (attempt - 1) * (0.5 + random.random() / 2)
@@ -80,7 +88,7 @@ class HttpClient:
                 elif status >= 500:
                     problem = f"HTTP {status}"
                 elif status >= 400:
-                    raise ApiError(f"{method} {path}: HTTP {status}: {response.text[:200]}")
+                    raise ApiError(scrub(f"{method} {path}: HTTP {status}: {response.text[:200]}"))
                 else:
                     try:
                         answer = response.json()
@@ -88,7 +96,7 @@ class HttpClient:
                         answer = None
                     if isinstance(answer, dict):
                         return answer
-                    problem = f"malformed page (not a JSON object: {response.text[:80]!r})"
+                    problem = scrub(f"malformed page (not a JSON object: {response.text[:80]!r})")
             if attempt < self.policy.attempts:
                 wait = min(wait, self.policy.max_wait_s)
                 self.log(f"{method} {path}: {problem}; retry {attempt}/{self.policy.attempts - 1} in {wait:.1f}s")

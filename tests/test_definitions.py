@@ -38,9 +38,13 @@ def test_definitions_load_as_one_graph(dbt_manifest, isolated_env):
         assert graph.get(model_key).group_name == "staging"
     checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
     assert {(f"raw/{s}", "great_expectations") for s in SOURCES} <= checks
+    assert {(f"raw/{s}", "freshness") for s in SOURCES} <= checks
+    assert ("raw/erasure_requests", "freshness") not in checks  # requests come when people ask
     assert defs.resolve_job_def("scrm_pipeline") is not None
     assert defs.resolve_schedule_def("scrm_daily").cron_schedule == "0 3 * * *"
     assert defs.resolve_sensor_def("landing_sensor") is not None
+    assert defs.resolve_sensor_def("failure_alert_sensor").default_status == dg.DefaultSensorStatus.RUNNING
+    assert defs.get_assets_def(dg.AssetKey(["raw", "online_orders"])).op.retry_policy.max_retries == 2
     raw = graph.get(dg.AssetKey(["raw", "member_cards"]))
     assert "store CRM" in raw.description
     # segments follow the marts, and the serving copy waits for every mart and the exports

@@ -83,9 +83,3 @@
 {% macro sql_string(value) -%}
     '{{ value | string | replace("'", "''") }}'
 {%- endmacro %}
-
-{#- Incremental models: the latest change a model has taken in, read from its own column (the
-    start of time when it is empty), so a build takes only what changed after it. -#}
-{% macro watermark(column) -%}
-    (select coalesce(max({{ column }}), cast('1900-01-01' as timestamp)) from {{ this }})
-{%- endmacro %}

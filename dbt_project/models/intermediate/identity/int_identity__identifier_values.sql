@@ -12,31 +12,7 @@
 ) }}
 with
 
-all_identifiers as (
-    select * from {{ ref('int_identity__identifiers') }}
-),
-
-in_scope as (
-    -- the values to judge, and the latest change of a record carrying them
-    select
-        identifier_type,
-        identifier_value,
-        max(changed_at) as last_changed_at
-    from all_identifiers
-    {% if is_incremental() %}
-    where changed_at > {{ watermark('last_changed_at') }}
-    {% endif %}
-    group by identifier_type, identifier_value
-),
-
-identifiers as (
-    select all_identifiers.*
-    from all_identifiers
-    inner join in_scope
-        on all_identifiers.identifier_type = in_scope.identifier_type
-        and all_identifiers.identifier_value = in_scope.identifier_value
-    where all_identifiers.is_current
-),
+{{ identifier_values_in_scope(ref('int_identity__identifiers')) }},
 
 records as (
     select * from {{ ref('int_identity__records') }}

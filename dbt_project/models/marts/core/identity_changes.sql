@@ -53,29 +53,33 @@ grouped as (
     group by moved.run_id, moved.assigned_at, moved.previous_fan_id, moved.fan_id
 ),
 
+edge_ends as (
+    -- each edge from both of its ends, so that the joins below are equality joins
+    select record_key_from as record_key, record_key_to as other_key, edges.* from edges
+    union all
+    select record_key_to, record_key_from, edges.* from edges
+),
+
 bridges as (
     -- an edge between a record that moved in the run and one that did not
     select
         moved.run_id,
         moved.previous_fan_id,
-        edges.rule_name,
-        edges.identifier_type,
-        edges.record_key_from,
-        edges.record_key_to,
+        edge_ends.rule_name,
+        edge_ends.identifier_type,
+        edge_ends.record_key_from,
+        edge_ends.record_key_to,
         row_number() over (
-            partition by moved.run_id, moved.previous_fan_id order by edges.priority, edges.record_key_from
+            partition by moved.run_id, moved.previous_fan_id order by edge_ends.priority, edge_ends.record_key_from
         ) as bridge_rank
     from moved
-    inner join edges
-        on moved.record_key in (edges.record_key_from, edges.record_key_to)
+    inner join edge_ends
+        on moved.record_key = edge_ends.record_key
     left join moved as other_side
         on other_side.run_id = moved.run_id
-        and other_side.record_key = case
-            when edges.record_key_from = moved.record_key then edges.record_key_to
-            else edges.record_key_from
-        end
+        and other_side.record_key = edge_ends.other_key
     left join erased
-        on erased.record_key in (edges.record_key_from, edges.record_key_to)
+        on erased.record_key = edge_ends.other_key
     where other_side.record_key is null and erased.record_key is null
 ),
 

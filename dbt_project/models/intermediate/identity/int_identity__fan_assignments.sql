@@ -30,8 +30,16 @@ history as (
     {% endif %}
 ),
 
+history_in_scope as (
+    -- the history of the records in the clusters looked at
+    select history.*
+    from history
+    inner join clusters
+        on history.record_key = clusters.record_key
+),
+
 previous as (
-    {{ latest_version('history', 'record_key', 'assigned_at desc') }}
+    {{ latest_version('history_in_scope', 'record_key', 'assigned_at desc') }}
 ),
 
 claims as (

@@ -220,6 +220,10 @@ def pull_wechat_followers(
     for start in range(0, len(changed), WECHAT_BATCH):
         batch = changed[start : start + WECHAT_BATCH]
         users = api.user_info(batch)
+        for user in users:
+            if isinstance(user, dict) and str(user.get("subscribe")) == "0" and not user.get("unsubscribe_time"):
+                # WeChat does not say when a user left; they had left by the time of this pull
+                user["unsubscribe_time"] = int(time.time())
         load_page(conn, contract, report, f"api:/cgi-bin/user/info/batchget {batch[0]}..{batch[-1]}", users, run_id)
         if (start // WECHAT_BATCH) % 100 == 99 or start + WECHAT_BATCH >= len(changed):
             progress(f"{contract.source}: details of {min(start + WECHAT_BATCH, len(changed)):,}/{len(changed):,}")

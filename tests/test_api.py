@@ -117,8 +117,9 @@ def test_a_later_pull_fetches_only_the_followers_who_came_or_left(apis, conn):
     rec = Recorder()
     api = wechat(apis, rec)
     pull_wechat_followers(conn, FOLLOWERS, api, LoadReport("wechat_followers", "b1"))
-    leaver = sorted(following(apis))[3]
+    leaver, silent_leaver = sorted(following(apis))[3], sorted(following(apis))[5]
     apis.followers[leaver] = {**apis.followers[leaver], "subscribe": 0, "unsubscribe_time": 1793000000}
+    apis.followers[silent_leaver] = {**apis.followers[silent_leaver], "subscribe": 0}  # WeChat gives no time
     newcomer = {**apis.followers[sorted(following(apis))[4]], "openid": "oNEWFOLLOWER0001", "subscribe": 1}
     apis.followers[newcomer["openid"]] = newcomer
     apis.requests.clear()
@@ -126,14 +127,19 @@ def test_a_later_pull_fetches_only_the_followers_who_came_or_left(apis, conn):
     report = LoadReport("wechat_followers", "b2")
     pull_wechat_followers(conn, FOLLOWERS, api, report)
     asked = [u["openid"] for r in apis.requests if r[1] == "/cgi-bin/user/info/batchget" for u in r[2]["user_list"]]
-    assert sorted(asked) == sorted([leaver, "oNEWFOLLOWER0001"])
-    assert report.total("rows_loaded") == 2
+    assert sorted(asked) == sorted([leaver, silent_leaver, "oNEWFOLLOWER0001"])
+    assert report.total("rows_loaded") == 3
     latest = dict(
         conn.execute(
             "select openid, subscribe from raw.wechat_followers where _batch_id = 'b2' order by openid"
         ).fetchall()
     )
-    assert latest == {leaver: 0, "oNEWFOLLOWER0001": 1}
+    assert latest == {leaver: 0, silent_leaver: 0, "oNEWFOLLOWER0001": 1}
+    left_at, followed_at = conn.execute(
+        "select max(unsubscribe_time), max(subscribe_time) from raw.wechat_followers where openid = ?",
+        [silent_leaver],
+    ).fetchone()
+    assert left_at is not None and left_at > followed_at  # stamped with the pull, so the unfollow is the latest
 
     again = LoadReport("wechat_followers", "b3")
     pull_wechat_followers(conn, FOLLOWERS, api, again)

@@ -271,6 +271,12 @@ def pull_shop_orders(
 
 
 # ---- configuration --------------------------------------------------------------------------
+API_SOURCES = {  # the sources that have an API, and the setting that turns its pull on
+    "wechat_followers": "the WeChat official-account API when `SCRM_WECHAT_API_URL` is set",
+    "online_orders": "the shop platform's order API when `SCRM_SHOP_API_URL` is set",
+}
+
+
 def pull_configured(
     conn: duckdb.DuckDBPyConnection,
     contract: Contract,

@@ -6,7 +6,7 @@ import os
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from ingestion.api import pull_configured
+from ingestion.api import API_SOURCES, pull_configured
 from ingestion.contracts import Contract
 from ingestion.load import LoadReport, first_row, load_source
 from orchestration.resources import LandingFolder
@@ -40,7 +40,8 @@ def build_raw_asset(contract: Contract) -> dg.AssetsDefinition:
         key=raw_key(contract.source),
         group_name="raw",
         description=f"{contract.description}\n\nContract: `ingestion/contracts/{contract.path.name}`; "
-        f"files `{contract.files}` ({contract.format}, {contract.encoding}).",
+        f"files `{contract.files}` ({contract.format}, {contract.encoding})"
+        + (f"; also pulled from {API_SOURCES[contract.source]}." if contract.source in API_SOURCES else "."),
         kinds={"polars", "duckdb"},
         metadata={"dagster/column_schema": columns},
         # transient failures (an API down for a minute) are retried; a page that still fails

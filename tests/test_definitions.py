@@ -47,6 +47,7 @@ def test_definitions_load_as_one_graph(dbt_manifest, isolated_env):
     assert defs.get_assets_def(dg.AssetKey(["raw", "online_orders"])).op.retry_policy.max_retries == 2
     raw = graph.get(dg.AssetKey(["raw", "member_cards"]))
     assert "store CRM" in raw.description
+    assert "SCRM_SHOP_API_URL" in graph.get(dg.AssetKey(["raw", "online_orders"])).description
     # segments follow the marts, and the serving copy waits for every mart and the exports
     assert {"exports/segment_exports", "segments/wechat_advocates", "serving/warehouse"} <= keys
     serving_parents = {k.path[-1] for k in graph.get(dg.AssetKey(["serving", "warehouse"])).parent_keys}

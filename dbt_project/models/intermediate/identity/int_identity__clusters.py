@@ -45,9 +45,7 @@ def model(dbt, session):
         """)
     else:
         session.sql("create or replace temp view cluster_scope as select record_key from cluster_records")
-    records = session.sql(
-        "select record_key from cluster_records inner join cluster_scope using (record_key)"
-    ).pl()
+    records = session.sql("select record_key from cluster_records inner join cluster_scope using (record_key)").pl()
     edges = session.sql("""
         select record_key_from, record_key_to
         from cluster_edges

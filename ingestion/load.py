@@ -142,12 +142,13 @@ def file_digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _done_before(conn: duckdb.DuckDBPyConnection, contract: Contract) -> set[str]:
-    """Hashes not to read again: loaded ones, and failed ones under the same contract."""
+def _done_before(conn: duckdb.DuckDBPyConnection, contract: Contract, digest: str | None = None) -> set[str]:
+    """Hashes not to read again: loaded ones, and failed ones under the same contract (only
+    `digest`, when given: an API pull asks page by page)."""
     rows = conn.execute(
         """select content_hash from raw._load_ledger
-           where source = ? and (status = 'loaded' or contract_digest = ?)""",
-        [contract.source, contract.digest],
+           where source = ? and (status = 'loaded' or contract_digest = ?) and (? is null or content_hash = ?)""",
+        [contract.source, contract.digest, digest, digest],
     ).fetchall()
     return {r[0] for r in rows}
 
@@ -217,12 +218,12 @@ def load_page(
     """Land one page pulled from an API like a file: through the contract into raw or the
     rejects, with a ledger entry. `cursor` (name, value) is saved in the same transaction, so a
     page is either loaded with its cursor moved past it, or not at all. A page whose content
-    was loaded before is skipped (its cursor still moves)."""
-    ensure_raw_tables(conn, contract)
+    was loaded before is skipped (its cursor still moves). Call `ensure_raw_tables` once before
+    the first page."""
     data = json.dumps(records, ensure_ascii=False, sort_keys=True).encode()
     digest = file_digest(data)
     pending = _Pending()
-    if digest in _done_before(conn, contract):
+    if digest in _done_before(conn, contract, digest):
         result = FileResult(name, "skipped", message="already loaded (same content)")
     else:
         result = FileResult(name, "loaded")

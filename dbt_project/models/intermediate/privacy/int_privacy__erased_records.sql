@@ -16,12 +16,8 @@ identifier_values as (
     select * from {{ ref('int_identity__identifier_values') }}
 ),
 
-assignments as (
-    select * from {{ ref('int_identity__fan_assignments') }}
-),
-
 current_assignment as (
-    {{ latest_version('assignments', 'record_key', 'assigned_at desc') }}
+    select * from {{ ref('int_identity__current_assignments') }}
 ),
 
 matched as (

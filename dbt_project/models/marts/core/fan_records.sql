@@ -2,8 +2,8 @@
 -- forgotten are left out here, so every mart built on this one forgets them too.
 with
 
-assignments as (
-    select * from {{ ref('int_identity__fan_assignments') }}
+current_assignment as (
+    select * from {{ ref('int_identity__current_assignments') }}
 ),
 
 records as (
@@ -16,10 +16,6 @@ clusters as (
 
 erased as (
     select * from {{ ref('int_privacy__erased_records') }}
-),
-
-current_assignment as (
-    {{ latest_version('assignments', 'record_key', 'assigned_at desc') }}
 ),
 
 final as (

@@ -1,7 +1,7 @@
 -- Interaction events keyed by fan, through the follower record of the account they came from.
 -- Incremental: new events are added; an event is rebuilt when its follower record moves to
 -- another fan (or first appears); events of erased follower records are deleted.
--- depends_on: {{ ref('int_privacy__erased_records') }}, {{ ref('int_identity__fan_assignments') }}
+-- depends_on: {{ ref('int_privacy__erased_records') }}
 {{ config(
     materialized='incremental',
     unique_key='event_id',
@@ -16,6 +16,10 @@ interactions as (
 
 fan_records as (
     select * from {{ ref('fan_records') }}
+),
+
+current_assignments as (
+    select * from {{ ref('int_identity__current_assignments') }}
 ),
 
 erased as (
@@ -33,9 +37,15 @@ keyed as (
 ),
 
 {% if is_incremental() %}
-moved as (
-    select distinct record_key from {{ ref('int_identity__fan_assignments') }}
-    where assigned_at > {{ watermark('refreshed_at') }}
+changed as (
+    -- new events, and events whose follower record moved to another fan (or first appeared)
+    select event_id from keyed where _loaded_at > {{ watermark('refreshed_at') }}
+    union
+    select keyed.event_id
+    from keyed
+    inner join current_assignments
+        on keyed.follower_record_key = current_assignments.record_key
+    where current_assignments.assigned_at > {{ watermark('refreshed_at') }}
 ),
 {% endif %}
 
@@ -57,13 +67,10 @@ final as (
     left join erased
         on keyed.follower_record_key = erased.record_key
     {% if is_incremental() %}
-    left join moved
-        on keyed.follower_record_key = moved.record_key
+    inner join changed
+        on keyed.event_id = changed.event_id
     {% endif %}
     where erased.record_key is null
-    {% if is_incremental() %}
-        and (keyed._loaded_at > {{ watermark('refreshed_at') }} or moved.record_key is not null)
-    {% endif %}
 )
 
 select * from final

@@ -29,7 +29,13 @@ COLUMN_KEYS = {
     "true_values",
     "false_values",
     "description",
+    "column_required",
+    "may_be_absent",
+    "max_length",
 }
+# Longest text a column may hold unless its contract says otherwise: longer values are
+# rejected (a 10 MB nickname is an attack or a broken export, not a name).
+DEFAULT_MAX_LENGTH = {"string": 1_000, "json": 10_000}
 
 
 class ContractError(ValueError):
@@ -50,6 +56,14 @@ class Column:
     allowed: tuple | None = None  # enumeration, checked by the validation suite
     true_values: tuple = ()
     false_values: tuple = ()
+    column_required: bool = False  # the file must have the column, though values may be empty
+    may_be_absent: bool = False  # the source leaves the key out when it has no value: no warning
+    max_length: int | None = None  # characters; None: the type's default (DEFAULT_MAX_LENGTH)
+
+    @property
+    def longest(self) -> int | None:
+        """The most characters a value may have (text types only)."""
+        return self.max_length or DEFAULT_MAX_LENGTH.get(self.type)
 
 
 @dataclass(frozen=True)
@@ -67,7 +81,13 @@ class Contract:
 
     @property
     def required(self) -> list[Column]:
+        """Columns whose every value must be present."""
         return [c for c in self.columns if c.required]
+
+    @property
+    def required_in_file(self) -> list[Column]:
+        """Columns a file cannot be loaded without: required values, or `column_required`."""
+        return [c for c in self.columns if c.required or c.column_required]
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -96,8 +116,12 @@ def _column(path: Path, name: str, spec: object) -> Column:
     for bound in ("min", "max"):
         if bound in spec and not isinstance(spec[bound], int | float):
             raise _fail(path, f"{where}.{bound}", "must be a number")
-    if "required" in spec and not isinstance(spec["required"], bool):
-        raise _fail(path, f"{where}.required", "must be true or false")
+    for flag in ("required", "column_required", "may_be_absent"):
+        if flag in spec and not isinstance(spec[flag], bool):
+            raise _fail(path, f"{where}.{flag}", "must be true or false")
+    limit = spec.get("max_length")
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+        raise _fail(path, f"{where}.max_length", "must be a whole number of characters, at least 1")
     return Column(
         name=name,
         source=str(spec["from"]),
@@ -111,6 +135,9 @@ def _column(path: Path, name: str, spec: object) -> Column:
         allowed=tuple(spec["allowed"]) if "allowed" in spec else None,
         true_values=tuple(str(v) for v in spec.get("true_values", ())),
         false_values=tuple(str(v) for v in spec.get("false_values", ())),
+        column_required=spec.get("column_required", False),
+        may_be_absent=spec.get("may_be_absent", False),
+        max_length=limit,
     )
 
 

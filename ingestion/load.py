@@ -20,7 +20,7 @@ import duckdb
 import polars as pl
 
 from ingestion.contracts import Contract
-from ingestion.readers import LINE, REJECT_SCHEMA, FileError, apply_contract, read_text_rows
+from ingestion.readers import LINE, REJECT_SCHEMA, FileError, apply_contract, missing_columns, read_text_rows
 
 SQL_TYPES = {
     "string": "varchar",
@@ -43,7 +43,7 @@ create table if not exists raw._load_ledger (
     content_hash varchar not null,
     contract_digest varchar not null,
     size_bytes bigint not null,
-    status varchar not null,          -- loaded | failed
+    status varchar not null,          -- loaded | failed | dropped
     rows_read bigint not null,
     rows_loaded bigint not null,
     rows_rejected bigint not null,
@@ -61,6 +61,18 @@ create table if not exists raw._rejects (
     record varchar,
     rejected_at timestamp not null    -- UTC
 )"""
+# The Great Expectations verdict of each batch (ingestion.batches): staging leaves held ones out.
+VERDICTS_DDL = """
+create table if not exists raw._batch_verdicts (
+    batch_id varchar not null,
+    source varchar not null,
+    verdict varchar not null,        -- passed | held | released | dropped
+    rows_validated bigint not null,
+    validated_at timestamp not null, -- UTC
+    problems varchar,                -- the failed critical expectations, for a held batch
+    decided_at timestamp,            -- UTC: when someone released or dropped it
+    decision_note varchar            -- why, in their words
+)"""
 CURSORS_DDL = """
 create table if not exists raw._api_cursors (
     name varchar primary key,         -- the API and endpoint the cursor belongs to
@@ -72,18 +84,23 @@ create table if not exists raw._api_cursors (
 @dataclass
 class FileResult:
     source_file: str
-    status: str  # loaded | failed | skipped
+    status: str  # loaded | failed | skipped (in the ledger also: dropped, see ingestion.batches)
+    batch_id: str = ""  # every file (or API page) a load reads is a batch of its own
     rows_read: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
     message: str = ""
+    missing_columns: list[str] = field(default_factory=list)  # declared in the contract, absent from the file
 
 
 @dataclass
 class LoadReport:
     source: str
-    batch_id: str
+    load_id: str  # one load of one source; its files' batch ids are <load_id>:<n>
     files: list[FileResult] = field(default_factory=list)
+
+    def new_batch(self) -> str:
+        return f"{self.load_id}:{len(self.files) + 1:05d}"
 
     def count(self, status: str) -> int:
         return sum(f.status == status for f in self.files)
@@ -108,8 +125,11 @@ def ensure_raw_tables(conn: duckdb.DuckDBPyConnection, contract: Contract) -> No
     conn.execute(LEDGER_DDL)
     conn.execute(REJECTS_DDL)
     conn.execute(CURSORS_DDL)
+    conn.execute(VERDICTS_DDL)
     # the file's modification time (epoch seconds): an unchanged file is skipped unread
     conn.execute("alter table raw._load_ledger add column if not exists modified_at double")
+    # the contract's columns the file lacks (by their name in the file): they loaded as empty
+    conn.execute("alter table raw._load_ledger add column if not exists missing_columns varchar[]")
     columns = ",\n    ".join(f'"{c.name}" {SQL_TYPES[c.type]}' for c in contract.columns)
     conn.execute(f"""
         create table if not exists raw."{contract.source}" (
@@ -147,17 +167,19 @@ def _done_before(conn: duckdb.DuckDBPyConnection, contract: Contract, digest: st
     `digest`, when given: an API pull asks page by page)."""
     rows = conn.execute(
         """select content_hash from raw._load_ledger
-           where source = ? and (status = 'loaded' or contract_digest = ?) and (? is null or content_hash = ?)""",
+           where source = ? and (status = 'loaded' or (status = 'failed' and contract_digest = ?))
+             and (? is null or content_hash = ?)""",
         [contract.source, contract.digest, digest, digest],
     ).fetchall()
     return {r[0] for r in rows}
 
 
 def _unchanged_files(conn: duckdb.DuckDBPyConnection, contract: Contract) -> set[tuple[str, int, float]]:
-    """(name, size, mtime) of the files loaded before: only new or changed files are read."""
+    """(name, size, mtime) of the files loaded (or loaded, then dropped) before: only new or
+    changed files are read."""
     rows = conn.execute(
         """select source_file, size_bytes, modified_at from raw._load_ledger
-           where source = ? and status = 'loaded' and modified_at is not null""",
+           where source = ? and status in ('loaded', 'dropped') and modified_at is not null""",
         [contract.source],
     ).fetchall()
     return set(rows)
@@ -173,13 +195,25 @@ def load_source(
     """Load every new file of one source from the landing folder into raw."""
     landing_dir = Path(landing_dir)
     ensure_raw_tables(conn, contract)
-    report = LoadReport(contract.source, uuid.uuid4().hex)
+    report = LoadReport(contract.source, uuid.uuid4().hex[:16])
     done = _done_before(conn, contract)
     unchanged = _unchanged_files(conn, contract)
     files = sorted(landing_dir.glob(contract.files))
+    inside = landing_dir.resolve()
     pending = _Pending()
     for number, path in enumerate(files, start=1):
         name = path.relative_to(landing_dir).as_posix()
+        real = path.resolve()
+        if not real.is_relative_to(inside):
+            # a link out of the landing folder: refused unread, so nothing of it is written anywhere
+            digest = "link:" + file_digest(f"{name}->{real}".encode())
+            if digest not in done:
+                done.add(digest)
+                message = f"{name}: refused unread: it is a link to {real}, outside the landing folder {inside}"
+                result = FileResult(name, "failed", report.new_batch(), message=message)
+                pending.add_file(result, digest, 0)
+                report.files.append(result)
+            continue
         stat = path.stat()
         if (name, stat.st_size, stat.st_mtime) in unchanged:
             report.files.append(FileResult(name, "skipped", message="unchanged since it was loaded"))
@@ -192,17 +226,22 @@ def load_source(
         done.add(digest)  # the same content twice in one landing folder loads once
         try:
             rows, unreadable = read_text_rows(path, contract, data)
-            result = FileResult(name, "loaded")
+            result = FileResult(name, "loaded", report.new_batch(), missing_columns=missing_columns(rows, contract))
+            if result.missing_columns:
+                result.message = (
+                    f"{name}: column(s) {', '.join(result.missing_columns)} of {contract.path.name} missing from "
+                    "the file: loaded as empty"
+                )
             pending.add_rows(result, rows, unreadable)
         except (FileError, OSError) as exc:
-            result = FileResult(name, "failed", message=str(exc))
+            result = FileResult(name, "failed", report.new_batch(), message=str(exc))
         pending.add_file(result, digest, len(data), stat.st_mtime)
         report.files.append(result)
         if pending.rows >= FLUSH_ROWS:
-            pending.flush(conn, contract, report.batch_id, run_id)
+            pending.flush(conn, contract, run_id)
         if progress and (number % 500 == 0 or number == len(files)):
             progress(f"{contract.source}: {number}/{len(files)} files read")
-    pending.flush(conn, contract, report.batch_id, run_id)
+    pending.flush(conn, contract, run_id)
     return report
 
 
@@ -226,10 +265,10 @@ def load_page(
     if digest in _done_before(conn, contract, digest):
         result = FileResult(name, "skipped", message="already loaded (same content)")
     else:
-        result = FileResult(name, "loaded")
+        result = FileResult(name, "loaded", report.new_batch())
         pending.add_rows(result, _text_rows(records, contract), pl.DataFrame(schema=REJECT_SCHEMA))
         pending.add_file(result, digest, len(data))
-    pending.flush(conn, contract, report.batch_id, run_id, cursor)
+    pending.flush(conn, contract, run_id, cursor)
     report.files.append(result)
     return result
 
@@ -271,9 +310,9 @@ class _Pending:
         self.rows = 0
 
     def add_rows(self, result: FileResult, rows: pl.DataFrame, unreadable: pl.DataFrame) -> None:
-        name = pl.lit(result.source_file)
-        self.rows_by_file.append(rows.with_columns(_source_file=name))
-        self.unreadable.append(unreadable.with_columns(_source_file=name))
+        lineage = {"_source_file": pl.lit(result.source_file), "_batch_id": pl.lit(result.batch_id)}
+        self.rows_by_file.append(rows.with_columns(**lineage))
+        self.unreadable.append(unreadable.with_columns(**lineage))
         self.rows += rows.height + unreadable.height
 
     def add_file(self, result: FileResult, digest: str, size: int, modified_at: float | None = None) -> None:
@@ -289,11 +328,11 @@ class _Pending:
         per_file = {}
         for frame, attr in ((good, "rows_loaded"), (rejects, "rows_rejected")):
             if frame.height:
-                for name, n in frame.group_by("_source_file").len().iter_rows():
-                    per_file.setdefault(name, {})[attr] = n
+                for batch_id, n in frame.group_by("_batch_id").len().iter_rows():
+                    per_file.setdefault(batch_id, {})[attr] = n
         for result, *_ in self.files:
             if result.status == "loaded":
-                counts = per_file.get(result.source_file, {})
+                counts = per_file.get(result.batch_id, {})
                 result.rows_loaded = counts.get("rows_loaded", 0)
                 result.rows_rejected = counts.get("rows_rejected", 0)
                 result.rows_read = result.rows_loaded + result.rows_rejected
@@ -303,7 +342,6 @@ class _Pending:
         self,
         conn: duckdb.DuckDBPyConnection,
         contract: Contract,
-        batch_id: str,
         run_id: str | None,
         cursor: tuple[str, str] | None = None,
     ) -> None:
@@ -319,13 +357,13 @@ class _Pending:
                 conn.execute("commit")
                 return
             if good.height:
-                incoming = good.with_columns(_batch_id=pl.lit(batch_id), _loaded_at=pl.lit(now))
+                incoming = good.with_columns(_loaded_at=pl.lit(now))
                 conn.register("incoming_rows", incoming)
                 conn.execute(f'insert into raw."{contract.source}" by name select * from incoming_rows')
                 conn.unregister("incoming_rows")
             if rejects.height:
-                rejects = rejects.rename({"_source_file": "source_file"}).with_columns(
-                    batch_id=pl.lit(batch_id), source=pl.lit(contract.source), rejected_at=pl.lit(now)
+                rejects = rejects.rename({"_source_file": "source_file", "_batch_id": "batch_id"}).with_columns(
+                    source=pl.lit(contract.source), rejected_at=pl.lit(now)
                 )
                 conn.register("incoming_rejects", rejects)
                 conn.execute("insert into raw._rejects by name select * from incoming_rejects")
@@ -333,6 +371,7 @@ class _Pending:
             ledger = pl.DataFrame(
                 [
                     {
+                        "batch_id": r.batch_id,
                         "source_file": r.source_file,
                         "content_hash": digest,
                         "size_bytes": size,
@@ -342,12 +381,13 @@ class _Pending:
                         "rows_rejected": r.rows_rejected,
                         "message": r.message or None,
                         "modified_at": modified_at,
+                        "missing_columns": r.missing_columns,
                     }
                     for r, digest, size, modified_at in self.files
                 ],
                 infer_schema_length=None,
+                schema_overrides={"missing_columns": pl.List(pl.String), "modified_at": pl.Float64},
             ).with_columns(
-                batch_id=pl.lit(batch_id),
                 run_id=pl.lit(run_id, dtype=pl.String),
                 source=pl.lit(contract.source),
                 contract_digest=pl.lit(contract.digest),

@@ -50,6 +50,12 @@ def read_text_rows(path: Path, contract: Contract, data: bytes | None = None) ->
     return text_rows.select(*keep, LINE), rejects
 
 
+def missing_columns(rows: pl.DataFrame, contract: Contract) -> list[str]:
+    """The contract's columns (by their name in the file) that a file's text rows lack, but for
+    those the source leaves out when they have no value (`may_be_absent`)."""
+    return [c.source for c in contract.columns if c.source not in rows.columns and not c.may_be_absent]
+
+
 def _empty_rejects() -> pl.DataFrame:
     return pl.DataFrame(schema=REJECT_SCHEMA)
 
@@ -90,29 +96,45 @@ def _csv_rows(path: Path, buf: bytes, contract: Contract) -> tuple[pl.DataFrame,
             )
     try:
         df = pl.read_csv(buf, infer_schema=False, has_header=True, raise_if_empty=False)
-        return df.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64)), _empty_rejects()
     except pl.exceptions.ComputeError:
         return _csv_rows_by_line(path, buf, header)
+    lines = buf.count(b"\n") + (last is not None) - 1  # lines after the header
+    if lines == df.height:  # one record per line: the row index is the line number
+        return df.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64)), _empty_rejects()
+    # a quoted field holds a line break (or blank lines were skipped): find where each record starts
+    starts = [line for line, row in _csv_records(buf) if row]
+    if len(starts) != df.height:
+        return _csv_rows_by_line(path, buf, header)
+    return df.with_columns(pl.Series(LINE, starts, dtype=pl.Int64)), _empty_rejects()
+
+
+def _csv_records(buf: bytes):
+    """(the line a record starts at, its fields) for every record after the header, counting
+    lines as a text editor does, also when a quoted field holds a line break."""
+    reader = csv.reader(io.StringIO(buf.decode(), newline=""))
+    next(reader)
+    end = reader.line_num
+    for row in reader:
+        yield end + 1, row
+        end = reader.line_num
 
 
 def _csv_rows_by_line(path: Path, buf: bytes, header: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Slow path for a CSV polars refused: rows with the wrong number of fields are rejected."""
-    reader = csv.reader(io.StringIO(buf.decode()))
-    next(reader)
     good, lines, rejects = [], [], []
-    for row in reader:
+    for line, row in _csv_records(buf):
         if not row:
             continue
         if len(row) == len(header):
             good.append([v if v != "" else None for v in row])
-            lines.append(reader.line_num)
+            lines.append(line)
         else:
             rejects.append(
                 {
-                    LINE: reader.line_num,
+                    LINE: line,
                     "column_name": None,
                     "reason": f"{len(row)} fields where the header has {len(header)}",
-                    "record": json.dumps(row, ensure_ascii=False),
+                    "record": json.dumps([v[:KEPT_CHARS] for v in row], ensure_ascii=False),
                 }
             )
     df = pl.DataFrame(good, schema={h: pl.String for h in header}, orient="row")
@@ -131,13 +153,22 @@ def _jsonl_rows(path: Path, buf: bytes, contract: Contract) -> tuple[pl.DataFram
             raise FileError(
                 f"{path}: truncated: the last line is not complete JSON and has no line break (was the upload cut off?)"
             ) from exc
+    absent = [key for key in schema if not _mentions_key(buf, key)]
     if b"\n\n" not in buf and not buf.startswith(b"\n"):
         try:
             df = pl.read_ndjson(buf, schema=schema)
-            return df.with_row_index(LINE, offset=1).with_columns(pl.col(LINE).cast(pl.Int64)), _empty_rejects()
+            df = df.with_row_index(LINE, offset=1).with_columns(pl.col(LINE).cast(pl.Int64))
+            return df.drop(absent), _empty_rejects()
         except pl.exceptions.ComputeError:
             pass
-    return _jsonl_rows_by_line(buf, schema)
+    rows, rejects = _jsonl_rows_by_line(buf, schema)
+    return rows.drop(absent), rejects
+
+
+def _mentions_key(buf: bytes, key: str) -> bool:
+    """Whether any line could carry the key (JSON has no header: a key no line names is a
+    column missing from the file)."""
+    return any(form.encode() in buf for form in {json.dumps(key), json.dumps(key, ensure_ascii=False)})
 
 
 def _jsonl_rows_by_line(buf: bytes, schema: dict) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -186,12 +217,13 @@ def _parquet_rows(path: Path, data: bytes) -> pl.DataFrame:
 
 # ---- contract -------------------------------------------------------------------------------
 def _check_columns(path: Path, rows: pl.DataFrame, contract: Contract) -> None:
-    """A file without a required column cannot be loaded at all."""
-    if contract.format == "jsonl":
-        # JSON has no header: a required key that no line carries is a missing column.
-        missing = [c.source for c in contract.required if rows.height and rows[c.source].null_count() == rows.height]
-    else:
-        missing = [c.source for c in contract.required if c.source not in rows.columns]
+    """A file without a required column (a required value, or `column_required`) cannot be
+    loaded at all. In JSON lines, a required key that no line carries is a missing column."""
+    missing = [
+        c.source
+        for c in contract.required_in_file
+        if c.source not in rows.columns or (c.required and rows.height and rows[c.source].null_count() == rows.height)
+    ]
     if missing:
         found = ", ".join(c for c in rows.columns if c != LINE)
         raise FileError(
@@ -231,9 +263,14 @@ def _parsed(column: Column) -> pl.Expr:
     return parsed
 
 
+SHOWN_CHARS = 100  # of a bad value, in a reject's reason
+KEPT_CHARS = 1_000  # of each value, in a reject's record
+
+
 def _problems(column: Column, value: pl.Expr) -> list[tuple[pl.Expr, pl.Expr]]:
     """(condition, reason) pairs that reject a row because of this column."""
     raw = pl.col(column.source)
+    shown = raw.str.slice(0, SHOWN_CHARS)
     label = f"{column.name} ({column.source})" if column.name != column.source else column.name
     out = [
         (
@@ -241,16 +278,24 @@ def _problems(column: Column, value: pl.Expr) -> list[tuple[pl.Expr, pl.Expr]]:
             pl.format(
                 f"{label}: '{{}}' is not a valid {column.type}"
                 + (f" (expected {column.format})" if column.format else ""),
-                raw,
+                shown,
             ),
         )
     ]
+    if column.longest is not None:
+        length = raw.str.len_chars()
+        out.append(
+            (
+                length > column.longest,
+                pl.format(f"{label}: {{}} characters, over the maximum of {column.longest}", length),
+            )
+        )
     if column.required:
         out.append((raw.is_null(), pl.lit(f"{label}: required value missing")))
     if column.min is not None:
-        out.append((value < column.min, pl.format(f"{label}: {{}} is below the minimum {column.min}", raw)))
+        out.append((value < column.min, pl.format(f"{label}: {{}} is below the minimum {column.min}", shown)))
     if column.max is not None:
-        out.append((value > column.max, pl.format(f"{label}: {{}} is above the maximum {column.max}", raw)))
+        out.append((value > column.max, pl.format(f"{label}: {{}} is above the maximum {column.max}", shown)))
     return out
 
 
@@ -273,7 +318,8 @@ def apply_contract(rows: pl.DataFrame, contract: Contract) -> tuple[pl.DataFrame
         pl.col(LINE),
         pl.col("_column").alias("column_name"),
         pl.col("_reason").alias("reason"),
-        pl.struct(sources).struct.json_encode().alias("record"),
+        # each value cut to KEPT_CHARS: the line number leads to the whole row in the file
+        pl.struct([pl.col(c).str.slice(0, KEPT_CHARS) for c in sources]).struct.json_encode().alias("record"),
     )
     good = flagged.filter(~is_bad).select([v.alias(name) for name, v in values.items()] + [LINE, *extra])
     return good, rejects

@@ -10,13 +10,14 @@ start-up.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import polars as pl
 
 from ingestion.contracts import Contract
 
+BATCH = "_batch_id"  # each row's batch: a failure is traced back to the batches (files) it came from
 EARLIEST = {"date": datetime(1900, 1, 1), "datetime": datetime(2000, 1, 1), "epoch_seconds": datetime(2000, 1, 1)}
 
 
@@ -28,6 +29,7 @@ class Outcome:
     success: bool
     unexpected: int
     examples: list
+    batches: frozenset = field(default_factory=frozenset)  # batches with an unexpected row
 
     def describe(self) -> str:
         status = "ok" if self.success else f"FAILED ({self.unexpected} rows, e.g. {self.examples[:3]})"
@@ -90,7 +92,10 @@ def validate(df: pl.DataFrame, contract: Contract, now: datetime | None = None) 
         .add_batch_definition_whole_dataframe("rows")
         .get_batch(batch_parameters={"dataframe": frame})
     )
-    result = batch.validate(suite)
+    # every unexpected row's batch, so a failure holds the batches (files) it came from, not the others
+    result = batch.validate(
+        suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [BATCH]}
+    )
     outcomes = []
     for r in result.results:
         config = r.expectation_config
@@ -102,6 +107,7 @@ def validate(df: pl.DataFrame, contract: Contract, now: datetime | None = None) 
                 success=bool(r.success),
                 unexpected=int(r.result.get("unexpected_count") or 0),
                 examples=[str(v) for v in (r.result.get("partial_unexpected_list") or [])[:5]],
+                batches=frozenset(row[BATCH] for row in r.result.get("unexpected_index_list") or [] if row[BATCH]),
             )
         )
     return outcomes
@@ -127,6 +133,7 @@ def validate_slices(slices, contract: Contract, now: datetime | None = None) -> 
                     success=seen.success and o.success,
                     unexpected=seen.unexpected + o.unexpected,
                     examples=(seen.examples + o.examples)[:5],
+                    batches=seen.batches | o.batches,
                 )
             )
     return list(merged.values()), rows
@@ -135,7 +142,7 @@ def validate_slices(slices, contract: Contract, now: datetime | None = None) -> 
 def _for_pandas(df: pl.DataFrame, contract: Contract):
     """Great Expectations takes pandas, not polars; dates become timestamps to compare."""
     columns = [c for c in contract.columns if c.name in df.columns]
-    cast = []
+    cast = [pl.col(BATCH) if BATCH in df.columns else pl.lit(None, dtype=pl.String).alias(BATCH)]
     for c in columns:
         if c.type == "decimal":
             cast.append(pl.col(c.name).cast(pl.Float64))

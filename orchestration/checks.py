@@ -1,6 +1,8 @@
-"""Asset checks on the raw assets: a Great Expectations suite on the rows this run loaded (a
-failed critical expectation blocks everything downstream in the same run), and a freshness
-check per source (nothing new for longer than the contract's `freshness_hours` fails it)."""
+"""Asset checks on the raw assets: a Great Expectations suite on every batch not judged yet (a
+failed critical expectation holds the batch out of staging until someone releases or drops it,
+and blocks everything downstream in the run that found it), the contract's columns present in
+every file, and a freshness check per source (nothing new for longer than the contract's
+`freshness_hours` fails it)."""
 
 import time
 from datetime import UTC, datetime
@@ -10,22 +12,13 @@ import polars as pl
 import pyarrow as pa
 from dagster_duckdb import DuckDBResource
 
+from ingestion.batches import describe, held_batches, record_verdict, unjudged_batches
 from ingestion.contracts import Contract
 from ingestion.load import first_row
-from ingestion.validation import validate_slices
+from ingestion.validation import Outcome, validate_slices
 from orchestration.raw_assets import raw_key
 
 SLICE_ROWS = 1_000_000  # rows validated at a time: Great Expectations holds a slice in pandas
-
-
-def run_batches(conn, source: str, run_id: str) -> list[str]:
-    """The loads of this run that brought rows for this source (a retried load makes two)."""
-    rows = conn.execute(
-        """select distinct batch_id from raw._load_ledger
-        where source = ? and run_id = ? and rows_loaded > 0 order by batch_id""",
-        [source, run_id],
-    ).fetchall()
-    return [r[0] for r in rows]
 
 
 def batch_slices(conn, source: str, batch_ids: list[str]):
@@ -53,50 +46,110 @@ def logged(slices, source: str, log):
         log(f"{source}: validated {done:,} rows")
 
 
+def judge_batches(conn, contract: Contract, batches: dict[str, int], log) -> tuple[list[Outcome], int, dict[str, str]]:
+    """Validate the batches together and record a verdict for each: a batch is held when one of
+    its rows failed a critical expectation. Returns (outcomes, rows, batch -> verdict)."""
+    slices = logged(batch_slices(conn, contract.source, list(batches)), contract.source, log)
+    outcomes, rows = validate_slices(slices, contract)
+    verdicts = {}
+    for batch_id, batch_rows in batches.items():
+        problems = "; ".join(o.describe() for o in outcomes if o.critical and batch_id in o.batches)
+        verdicts[batch_id] = record_verdict(conn, batch_id, contract.source, not problems, batch_rows, problems or None)
+    return outcomes, rows, verdicts
+
+
 def build_raw_check(contract: Contract) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=raw_key(contract.source),
         name="great_expectations",
         blocking=True,
-        description="Great Expectations suite on the rows this run loaded: keys present, amounts not negative "
-        "and timestamps in a sane range are critical (they block downstream assets); enumerations warn.",
+        description="Great Expectations suite on every batch not validated yet: keys present, amounts not negative "
+        "and timestamps in a sane range are critical (the batch is held out of staging until someone releases or "
+        "drops it, and the run that found it stops before dbt); enumerations warn. Held batches are listed here "
+        "every run until dealt with.",
     )
     def _check(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource) -> dg.AssetCheckResult:
         started = time.perf_counter()
+        outcomes, rows, verdicts = [], 0, {}
         with duckdb.get_connection() as conn:
-            batch_ids = run_batches(conn, contract.source, context.run.run_id)
-            if not batch_ids:
-                return dg.AssetCheckResult(
-                    passed=True,
-                    description="no new rows in this run (earlier rows were validated when they were loaded)",
-                    metadata={"rows validated": 0},
-                )
-            slices = logged(batch_slices(conn, contract.source, batch_ids), contract.source, context.log.info)
-            outcomes, rows = validate_slices(slices, contract)
+            batches = unjudged_batches(conn, contract.source)
+            if batches:
+                outcomes, rows, verdicts = judge_batches(conn, contract, batches, context.log.info)
+            held = held_batches(conn, contract.source)
         seconds = time.perf_counter() - started
         failed = [o for o in outcomes if not o.success]
-        critical = [o for o in failed if o.critical]
+        newly_held = [b for b, v in verdicts.items() if v == "held"]
         table = "\n".join(
             f"| {o.expectation} | {o.column} | {'critical' if o.critical else 'warn'} | "
             f"{'ok' if o.success else 'FAILED'} | {o.unexpected} | {', '.join(o.examples[:3])} |"
             for o in outcomes
         )
+        if newly_held:
+            description = "; ".join(o.describe() for o in failed)
+        elif held:
+            description = f"{len(held)} batch(es) held out of staging until released or dropped: " + "; ".join(
+                describe(b) for b in held
+            )
+        elif verdicts:
+            description = "; ".join(o.describe() for o in failed) or "all expectations met"
+        else:
+            description = "no new rows to validate (every batch was validated when it was loaded)"
         return dg.AssetCheckResult(
-            passed=not failed,
-            severity=dg.AssetCheckSeverity.ERROR if critical else dg.AssetCheckSeverity.WARN,
-            description="; ".join(o.describe() for o in failed) or "all expectations met",
+            passed=not failed and not held,
+            # only a batch found bad in this run stops the run: held ones are already out of staging
+            severity=dg.AssetCheckSeverity.ERROR if newly_held else dg.AssetCheckSeverity.WARN,
+            description=description,
             metadata={
-                "batches": ", ".join(batch_ids),
+                "batches validated": len(verdicts),
                 "rows validated": rows,
                 "expectations": len(outcomes),
                 "failed": len(failed),
-                "failed critical": len(critical),
+                "failed critical": sum(o.critical for o in failed),
+                "held batches": len(held),
                 "seconds": round(seconds, 2),
                 "results": dg.MetadataValue.md(
                     "| expectation | column | level | result | unexpected | examples |\n|---|---|---|---|---|---|\n"
                     + table
                 ),
+                "held": dg.MetadataValue.md(
+                    "| batch | rows | files | held since (UTC) | problems |\n|---|---|---|---|---|\n"
+                    + "\n".join(
+                        f"| {b['batch_id']} | {b['rows']} | {', '.join(b['files'])} "
+                        f"| {b['validated_at']:%Y-%m-%d %H:%M} | {b['problems']} |"
+                        for b in held
+                    )
+                ),
             },
+        )
+
+    return _check
+
+
+def build_columns_check(contract: Contract) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=raw_key(contract.source),
+        name="contract_columns",
+        description="Warns when a file loaded in this run lacks a column its contract declares (a renamed header "
+        "loads as empty values). Columns marked `column_required` fail the file instead.",
+    )
+    def _check(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource) -> dg.AssetCheckResult:
+        with duckdb.get_connection() as conn:
+            rows = conn.execute(
+                """select source_file, missing_columns from raw._load_ledger
+                   where source = ? and run_id = ? and len(missing_columns) > 0 order by 1""",
+                [contract.source, context.run.run_id],
+            ).fetchall()
+        files = "\n".join(f"| {name} | {', '.join(missing)} |" for name, missing in rows)
+        return dg.AssetCheckResult(
+            passed=not rows,
+            severity=dg.AssetCheckSeverity.WARN,
+            description=(
+                f"{len(rows)} file(s) lack declared columns, loaded as empty: "
+                + "; ".join(f"{name}: {', '.join(missing)}" for name, missing in rows)
+                if rows
+                else "every file loaded in this run has every declared column"
+            ),
+            metadata={"files": dg.MetadataValue.md(f"| file | missing columns |\n|---|---|\n{files}")},
         )
 
     return _check

@@ -14,12 +14,18 @@ class Translator(DagsterDbtTranslator):
     the identity configuration seeds). Sources keep the raw asset key from their
     `meta.dagster.asset_key`, which the default translator already reads."""
 
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        """The YAML description, then the model's SQL; a seed has no SQL to show."""
+        description = dbt_resource_props.get("description") or f"dbt {dbt_resource_props['resource_type']}"
+        code = (dbt_resource_props.get("raw_code") or "").strip()
+        return f"{description}\n\n#### Raw SQL:\n```sql\n{code}\n```" if code else description
+
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] in ("model", "seed"):
             return dbt_resource_props["fqn"][1]
         return super().get_group_name(dbt_resource_props)
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=Translator())
+@dbt_assets(manifest=dbt_project().manifest_path, dagster_dbt_translator=Translator())
 def scrm_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     yield from dbt.cli(["build"], context=context).stream()

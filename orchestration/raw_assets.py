@@ -22,7 +22,7 @@ def _metadata(report: LoadReport, total_rows: int, total_rejects: int) -> dict:
     meta = {
         "dagster/row_count": dg.MetadataValue.int(total_rows),
         "rejected rows (all loads)": dg.MetadataValue.int(total_rejects),
-        "batch_id": report.batch_id,
+        "load id": report.load_id,
         **{key.replace("_", " ") + " (this run)": dg.MetadataValue.int(v) for key, v in summary.items()},
     }
     if failed:
@@ -55,7 +55,7 @@ def build_raw_asset(contract: Contract) -> dg.AssetsDefinition:
             total = first_row(conn, f'select count(*) from raw."{contract.source}"')[0]
             rejects = first_row(conn, "select count(*) from raw._rejects where source = ?", [contract.source])[0]
         for f in report.files:
-            if f.status == "failed":
+            if f.status == "failed" or f.missing_columns:
                 context.log.warning(f"{contract.source}: {f.message}")
         context.log.info(f"{contract.source}: {report.summary()}")
         return dg.MaterializeResult(metadata=_metadata(report, total, rejects))

@@ -39,7 +39,7 @@ def segment_key(path: Path) -> dg.AssetKey:
 def segment_exports(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
     folder = path_setting("SCRM_SEGMENTS_DIR")
     with duckdb.get_connection() as conn:
-        segments, errors = load_segments(folder, usable_fields(conn, dbt_project.manifest_path))
+        segments, errors = load_segments(folder, usable_fields(conn, dbt_project().manifest_path))
         for error in errors:
             context.log.error(f"segment definition refused: {error}")
         forget = conn.execute(
@@ -89,7 +89,7 @@ def build_segment_asset(path: Path) -> dg.AssetsDefinition:
     def _segment(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
         with duckdb.get_connection() as conn:
             try:
-                segment = load_segment(path, usable_fields(conn, dbt_project.manifest_path))
+                segment = load_segment(path, usable_fields(conn, dbt_project().manifest_path))
             except SegmentError as error:
                 raise dg.Failure(description=f"segment definition refused: {error}") from None
             row = conn.execute(
@@ -135,7 +135,7 @@ def build_segment_assets() -> list[dg.AssetsDefinition]:
 
 def mart_keys() -> list[dg.AssetKey]:
     """Every dbt model of the marts folder: the serving copy is published when all have built."""
-    nodes = json.loads(Path(dbt_project.manifest_path).read_text())["nodes"].values()
+    nodes = json.loads(Path(dbt_project().manifest_path).read_text())["nodes"].values()
     names = sorted(n["name"] for n in nodes if n["resource_type"] == "model" and n["fqn"][1] == "marts")
     return [get_asset_key_for_model([scrm_dbt_models], name) for name in names]
 
@@ -154,7 +154,7 @@ def build_serving_asset() -> dg.AssetsDefinition:
     def _serving(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
         target = path_setting("SCRM_SERVING_PATH")
         with duckdb.get_connection() as conn:
-            rows = publish(conn, target, dbt_project.manifest_path, context.run_id)
+            rows = publish(conn, target, dbt_project().manifest_path, context.run_id)
         context.log.info(f"published {len(rows)} tables to {target}")
         return dg.MaterializeResult(
             metadata={

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from orchestration.project import ROOT
+ROOT = Path(__file__).resolve().parents[1]  # the repository: dbt_project.yml, data/, segments/
 
 DEFAULTS = {
     "SCRM_DUCKDB_PATH": "data/warehouse.duckdb",
@@ -33,6 +33,12 @@ def memory_limit() -> str:
     50%): beyond it DuckDB spills to a temporary folder beside the warehouse instead of failing,
     and the Dagster process keeps the rest of the machine."""
     return os.environ.get("SCRM_DUCKDB_MEMORY_LIMIT") or "50%"
+
+
+def warehouse_config() -> dict:
+    """DuckDB settings of every connection to the working warehouse. One process may hold several
+    connections to a file only when they share the same settings."""
+    return {"memory_limit": memory_limit()}
 
 
 def apply_defaults() -> None:

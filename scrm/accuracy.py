@@ -55,13 +55,12 @@ def reachable_partition(identifiers: pl.DataFrame, truth: pl.DataFrame) -> pl.Da
     return keyed.join(groups, on="record_key").select("source", "source_record_id", fan_id="cluster_key")
 
 
-def measure(warehouse: Path, truth_dir: Path) -> dict:
+def measure(conn: duckdb.DuckDBPyConnection, truth_dir: Path) -> dict:
     """Accuracy of the warehouse's fans against truth, and recall against what was reachable."""
-    with duckdb.connect(str(warehouse), read_only=True) as conn:
-        fan_records = conn.sql("select source, source_record_id, fan_id from marts.fan_records").pl()
-        identifiers = conn.sql(
-            "select record_key, identifier_type, identifier_value from intermediate.int_identity__identifiers"
-        ).pl()
+    fan_records = conn.sql("select source, source_record_id, fan_id from marts.fan_records").pl()
+    identifiers = conn.sql(
+        "select record_key, identifier_type, identifier_value from intermediate.int_identity__identifiers"
+    ).pl()
     truth = pl.read_parquet(Path(truth_dir) / "records.parquet")
     figures = pairwise_accuracy(fan_records, truth)
     reachable = reachable_partition(identifiers, truth)
@@ -127,19 +126,18 @@ def consent_violations(contactable: pl.DataFrame, fan_records: pl.DataFrame, tru
     return bad.select("person_id", "channel").unique().height
 
 
-def measure_marts(warehouse: Path, truth_dir: Path) -> dict:
+def measure_marts(conn: duckdb.DuckDBPyConnection, truth_dir: Path) -> dict:
     """The marts against truth: referral edges, suspected bought followers, and consent."""
     truth_dir = Path(truth_dir)
-    with duckdb.connect(str(warehouse), read_only=True) as conn:
-        fan_records = conn.sql("select source, source_record_id, fan_id from marts.fan_records").pl()
-        credited = conn.sql(
-            "select referrer_record_key, referee_record_key from marts.referral_edges where is_credited"
-        ).pl()
-        suspected = conn.sql("select fan_id from marts.fan_trust where is_suspected_fake").pl()["fan_id"]
-        contactable = conn.sql("""
-            select fan_id, 'sms' as channel from marts.fans where is_sms_contactable
-            union all select fan_id, 'email' from marts.fans where is_email_contactable
-            union all select fan_id, 'wechat' from marts.fans where is_wechat_contactable""").pl()
+    fan_records = conn.sql("select source, source_record_id, fan_id from marts.fan_records").pl()
+    credited = conn.sql(
+        "select referrer_record_key, referee_record_key from marts.referral_edges where is_credited"
+    ).pl()
+    suspected = conn.sql("select fan_id from marts.fan_trust where is_suspected_fake").pl()["fan_id"]
+    contactable = conn.sql("""
+        select fan_id, 'sms' as channel from marts.fans where is_sms_contactable
+        union all select fan_id, 'email' from marts.fans where is_email_contactable
+        union all select fan_id, 'wechat' from marts.fans where is_wechat_contactable""").pl()
     truth = pl.read_parquet(truth_dir / "records.parquet")
     fan_person = majority_person(fan_records, truth)
     return {

@@ -22,17 +22,19 @@ def _run(args: argparse.Namespace) -> int:
     from scrm.pipeline import run_pipeline, summary
 
     t = time.perf_counter()
-    ok, checks = run_pipeline()
-    print(summary(checks, truth=not args.no_truth))
+    run = run_pipeline()
+    print(summary(run, truth=not args.no_truth))
     print(
-        f"\npipeline {'succeeded' if ok else 'FAILED'} in {time.perf_counter() - t:.1f}s "
-        "(the run is in the Dagster UI: make dev)"
+        f"\npipeline {'succeeded' if run.ok else 'FAILED'} in {time.perf_counter() - t:.1f}s "
+        f"(run {run.run_id} is in the Dagster UI: make dev)"
     )
-    return 0 if ok else 1
+    return 0 if run.ok else 1
 
 
 def _accuracy(args: argparse.Namespace) -> int:
     import json
+
+    import duckdb
 
     from orchestration.settings import apply_defaults, path_setting
     from scrm.accuracy import measure
@@ -40,7 +42,38 @@ def _accuracy(args: argparse.Namespace) -> int:
     apply_defaults()
     warehouse = Path(args.warehouse) if args.warehouse else path_setting("SCRM_DUCKDB_PATH")
     truth = Path(args.truth) if args.truth else path_setting("SCRM_LANDING_DIR").parent / "truth"
-    print(json.dumps(measure(warehouse, truth), indent=2))
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        print(json.dumps(measure(conn, truth), indent=2))
+    return 0
+
+
+def _batches(args: argparse.Namespace) -> int:
+    from ingestion.batches import BatchError, describe, drop, held_batches, release
+    from orchestration.resources import warehouse_resource
+    from orchestration.settings import apply_defaults
+
+    apply_defaults()
+    with warehouse_resource().get_connection() as conn:
+        if args.action == "list":
+            held = held_batches(conn)
+            print("\n".join(describe(b) for b in held) or "no batch is held")
+            return 0
+        if not args.batch_id or not args.note:
+            print(f"scrm batches {args.action} needs a batch id and --note (why, for the record)", file=sys.stderr)
+            return 2
+        try:
+            if args.action == "release":
+                source = release(conn, args.batch_id, args.note)
+                print(f"released batch {args.batch_id} of {source}: its rows flow from the next run on")
+            else:
+                source, moved = drop(conn, args.batch_id, args.note)
+                print(
+                    f"dropped batch {args.batch_id} of {source}: {moved:,} rows moved to raw._rejects; land its files "
+                    "again, fixed (or touched), to load them"
+                )
+        except BatchError as error:
+            print(f"scrm batches: {error}", file=sys.stderr)
+            return 1
     return 0
 
 
@@ -86,6 +119,13 @@ def main(argv: list[str] | None = None) -> int:
     acc.add_argument("--warehouse", help="DuckDB file (default: SCRM_DUCKDB_PATH)")
     acc.add_argument("--truth", help="truth folder (default: beside the landing folder)")
     acc.set_defaults(func=_accuracy)
+    batches = sub.add_parser(
+        "batches", help="list the batches held for failing validation; release or drop one (see the README)"
+    )
+    batches.add_argument("action", nargs="?", choices=["list", "release", "drop"], default="list")
+    batches.add_argument("batch_id", nargs="?")
+    batches.add_argument("--note", help="why it is released or dropped (kept with the batch)")
+    batches.set_defaults(func=_batches)
     serve = sub.add_parser("serve-api", help="serve a sample as local WeChat and shop APIs, to try the connectors")
     serve.add_argument("--landing", default="data/sample/landing")
     serve.add_argument("--port", type=int, default=8700)

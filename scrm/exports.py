@@ -1,6 +1,7 @@
 """Segment memberships and export files. Per run: who is in each segment (a snapshot), who
 entered and left since the last export, who may be contacted under the frequency cap, and per
-segment a folder with CSV (UTF-8 with BOM, for Excel), Parquet and a manifest. A folder is
+segment a folder with CSV (UTF-8 with BOM, for Excel), a spreadsheet (.xlsx, for programs that
+ignore the BOM), Parquet and a manifest. A folder is
 written under a hidden temporary name and renamed into place, so a crash never leaves half an
 export and the previous exports stay as they were."""
 
@@ -175,7 +176,13 @@ def export_segments(
                     "is_exported": [True] * len(exported) + [False] * len(capped),
                     "excluded_reason": [None] * len(exported) + ["frequency cap"] * len(capped),
                 },
-                schema_overrides={"excluded_reason": pl.String, "fan_id": pl.String},
+                # explicit types: an empty segment gives empty lists, whose type polars cannot infer
+                schema_overrides={
+                    "fan_id": pl.String,
+                    "is_exported": pl.Boolean,
+                    "excluded_reason": pl.String,
+                    "snapshot_at": pl.Datetime("us"),
+                },
             )
             _insert(conn, "segments.memberships", snapshot)
             log = snapshot.filter(pl.col("is_exported")).select(
@@ -227,8 +234,9 @@ def _insert(conn, table: str, frame: pl.DataFrame) -> None:
 
 
 def _write_files(conn, segment: Segment, exported: list[str], entered: list[str], left: list[str], work: Path) -> dict:
-    """<segment>.csv (UTF-8 with BOM) and .parquet with the contact columns in the allowed form;
-    changes.csv lists fan ids that entered or left."""
+    """<segment>.csv (UTF-8 with BOM, for Excel), .xlsx (for spreadsheet programs that ignore the
+    BOM) and .parquet, with the contact columns in the allowed form; changes.csv lists fan ids
+    that entered or left."""
     extra = "".join(f', fan_360."{f}"' for f in segment.include)
     with registered(conn, "_chosen", pl.DataFrame({"fan_id": exported}, schema={"fan_id": pl.String})):
         rows = conn.sql(
@@ -236,15 +244,16 @@ def _write_files(conn, segment: Segment, exported: list[str], entered: list[str]
                 from marts.fan_360 inner join _chosen using (fan_id) order by fan_360.fan_id"""
         ).pl()
     files = {}
-    csv, parquet = work / f"{segment.name}.csv", work / f"{segment.name}.parquet"
+    csv, parquet, xlsx = (work / f"{segment.name}.{kind}" for kind in ("csv", "parquet", "xlsx"))
     rows.write_csv(csv, include_bom=True)
     rows.write_parquet(parquet)
+    rows.write_excel(xlsx, worksheet=segment.name[:31], autofit=True)
     changes = pl.DataFrame(
         {"fan_id": entered + left, "change": ["entered"] * len(entered) + ["left"] * len(left)},
         schema={"fan_id": pl.String, "change": pl.String},
     )
     changes_csv = work / "changes.csv"
     changes.write_csv(changes_csv, include_bom=True)
-    for path, n in ((csv, rows.height), (parquet, rows.height), (changes_csv, changes.height)):
+    for path, n in ((csv, rows.height), (parquet, rows.height), (xlsx, rows.height), (changes_csv, changes.height)):
         files[path.name] = _file_entry(path, n)
     return files

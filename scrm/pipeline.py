@@ -2,53 +2,74 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
+from ingestion.batches import describe, held_batches
 from ingestion.load import first_row
+from orchestration.project import prepare_dbt
+from orchestration.resources import warehouse_resource
 from orchestration.settings import apply_defaults, path_setting
 
 
-def prepare_dbt() -> None:
-    """dagster-dbt loads the dbt manifest at import: write it first (`dbt parse`)."""
-    from orchestration.project import ROOT
+@dataclass
+class PipelineRun:
+    """What a run did: success, its checks, the steps that failed and why."""
 
-    dbt = Path(sys.executable).parent / "dbt"
-    subprocess.run([str(dbt), "parse", "--quiet"], cwd=ROOT, check=True)
+    ok: bool
+    run_id: str
+    checks: list = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (step, first line of the error)
+    orphans: list[str] = field(default_factory=list)  # earlier runs found killed and marked failed
 
 
-def run_pipeline() -> tuple[bool, list]:
-    """Materialise every asset; returns (success, check evaluations)."""
+def run_pipeline() -> PipelineRun:
+    """Materialise every asset, after marking failed the runs a killed process left STARTED."""
     apply_defaults()
-    prepare_dbt()
+    prepare_dbt()  # dagster-dbt loads the manifest when the definitions are imported
     import dagster as dg
 
     from orchestration.definitions import build_definitions
+    from orchestration.runs import fail_orphaned_runs
 
     defs = build_definitions()
     job = defs.resolve_job_def("scrm_pipeline")
     with dg.DagsterInstance.get() as instance:
+        orphans = fail_orphaned_runs(instance)
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
             resources=defs.resources,
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         )
-    return result.success, result.get_asset_check_evaluations()
-
-
-def summary(checks: list, truth: bool = True) -> str:
-    """Rows loaded and rejected per source, files that failed, and the checks."""
-    warehouse = path_setting("SCRM_DUCKDB_PATH")
-    lines = [
-        f"warehouse: {warehouse}",
-        "",
-        f"{'source':<22}{'files':>7}{'failed':>8}{'rows read':>12}{'loaded':>12}{'rejected':>10}{'raw rows':>12}",
+    failures = [
+        (event.step_key or "run", _first_line(event.event_specific_data.error.message))
+        for event in result.all_events
+        if event.is_step_failure and event.event_specific_data and event.event_specific_data.error
     ]
-    with duckdb.connect(str(warehouse)) as conn:
+    return PipelineRun(result.success, result.run_id, result.get_asset_check_evaluations(), failures, orphans)
+
+
+def _first_line(message: str) -> str:
+    return next((line.strip() for line in message.splitlines() if line.strip()), message)
+
+
+def summary(run: PipelineRun, truth: bool = True) -> str:
+    """What loaded, what failed and why, what is held, the checks, and the marts at a glance."""
+    warehouse = path_setting("SCRM_DUCKDB_PATH")
+    lines = [f"warehouse: {warehouse}", ""]
+    if run.orphans:
+        lines += [f"earlier runs left STARTED by a killed process, now marked failed: {', '.join(run.orphans)}", ""]
+    if run.failures:
+        lines.append(f"run {run.run_id} FAILED:")
+        lines += [f"  {step}: {message}" for step, message in run.failures]
+        lines.append("")
+    lines.append(
+        f"{'source':<22}{'files':>7}{'failed':>8}{'rows read':>12}{'loaded':>12}{'rejected':>10}{'raw rows':>12}"
+    )
+    with warehouse_resource().get_connection() as conn:
         rows = conn.execute("""
             select source, count(*) filter (where status = 'loaded'), count(*) filter (where status = 'failed'),
                    sum(rows_read), sum(rows_loaded), sum(rows_rejected)
@@ -59,30 +80,49 @@ def summary(checks: list, truth: bool = True) -> str:
         failures = conn.execute(
             "select source_file, message from raw._load_ledger where status = 'failed' order by 1"
         ).fetchall()
+        missing = conn.execute(
+            "select source_file, missing_columns from raw._load_ledger where run_id = ? and len(missing_columns) > 0 "
+            "order by 1",
+            [run.run_id],
+        ).fetchall()
+        held = held_batches(conn)
+        rest = _marts_and_deliveries(conn, truth)
     for name, message in failures:
         lines.append(f"  failed file {name}: {message}")
+    for name, columns in missing:
+        lines.append(f"  file {name} lacks declared column(s) {', '.join(columns)}: loaded as empty")
+    if held:
+        lines.append("held out of staging until released or dropped (`scrm batches`):")
+        lines += [f"  {describe(batch)}" for batch in held]
     lines.append("")
+    checks = run.checks
     suites = [c for c in checks if c.check_name == "great_expectations"]
     for check in sorted(suites, key=lambda c: c.asset_key.to_user_string()):
         state = "passed" if check.passed else f"FAILED ({check.severity.value})"
         lines.append(f"great expectations {check.asset_key.to_user_string():<28}{state}")
-    tests = [c for c in checks if c.check_name != "great_expectations"]
+    tests = [c for c in checks if c.check_name not in ("great_expectations", "contract_columns", "freshness")]
     failed = [c for c in tests if not c.passed]
     lines.append(f"dbt tests: {len(tests) - len(failed)} passed, {len(failed)} failed")
     lines.extend(f"  FAILED {c.asset_key.to_user_string()}:{c.check_name}" for c in failed)
-    lines += ["", *identity_summary(warehouse, truth), "", *marts_summary(warehouse, truth), ""]
-    lines += delivery_summary(warehouse)
-    return "\n".join(lines)
+    return "\n".join(lines + rest)
 
 
-def identity_summary(warehouse: Path, truth: bool = True) -> list[str]:
+def _marts_and_deliveries(conn: duckdb.DuckDBPyConnection, truth: bool) -> list[str]:
+    built = first_row(
+        conn, "select count(*) from information_schema.tables where table_schema = 'marts' and table_name = 'fans'"
+    )[0]
+    if not built:
+        return ["", "the marts have not been built yet: nothing to show past the loads"]
+    return ["", *identity_summary(conn, truth), "", *marts_summary(conn, truth), "", *delivery_summary(conn)]
+
+
+def identity_summary(conn: duckdb.DuckDBPyConnection, truth: bool = True) -> list[str]:
     """Fans, the quarantine, and, when the sample's truth lies beside the landing folder, the
     accuracy of identity resolution against it."""
     from orchestration.report_assets import identity_figures
     from scrm.accuracy import measure
 
-    with duckdb.connect(str(warehouse)) as conn:
-        f = identity_figures(conn)
+    f = identity_figures(conn)
     lines = [
         f"fans: {f['fans']:,} from {f['records']:,} records ({f['single_record_fans']:,} single-record, "
         f"{f['fans_in_two_or_more_silos']:,} in two or more silos, largest {f['largest_fan']} records); "
@@ -92,7 +132,7 @@ def identity_summary(warehouse: Path, truth: bool = True) -> list[str]:
     lines += [f"  {kind:<12}{reason:<55}{n:>6} values {c:>8,} records" for kind, reason, n, c in f["quarantine"]]
     truth_dir = path_setting("SCRM_LANDING_DIR").parent / "truth"
     if truth and (truth_dir / "records.parquet").exists():
-        acc = measure(warehouse, truth_dir)
+        acc = measure(conn, truth_dir)
         lines.append(
             f"identity vs the generator's truth: precision {acc['precision']:.4f}, recall {acc['recall']:.4f} "
             f"(recall of reachable pairs {acc['recall_of_reachable']:.4f}; reachable = "
@@ -102,14 +142,13 @@ def identity_summary(warehouse: Path, truth: bool = True) -> list[str]:
     return lines
 
 
-def marts_summary(warehouse: Path, truth: bool = True) -> list[str]:
+def marts_summary(conn: duckdb.DuckDBPyConnection, truth: bool = True) -> list[str]:
     """Each mart in a few lines and, with the sample's truth, the referral edges and suspected
     bought followers against it."""
     from orchestration.report_assets import marts_figures
     from scrm.accuracy import measure_marts
 
-    with duckdb.connect(str(warehouse)) as conn:
-        f = marts_figures(conn)
+    f = marts_figures(conn)
 
     def counts(pairs) -> str:
         return ", ".join(f"{name} {n:,}" for name, n, *_ in pairs)
@@ -135,7 +174,7 @@ def marts_summary(warehouse: Path, truth: bool = True) -> list[str]:
     lines += [f"    {name:<16}{n:>9,}{c:>9,}{k or 0:>8.3f}" for name, n, c, k, *_ in f["campaigns"]]
     truth_dir = path_setting("SCRM_LANDING_DIR").parent / "truth"
     if truth and (truth_dir / "referrals.parquet").exists():
-        acc = measure_marts(warehouse, truth_dir)
+        acc = measure_marts(conn, truth_dir)
         ref, fake = acc["referrals"], acc["suspected_fakes"]
         lines.append(
             f"marts vs the generator's truth: referral edges precision {ref['precision']:.4f}, recall "
@@ -146,22 +185,19 @@ def marts_summary(warehouse: Path, truth: bool = True) -> list[str]:
     return lines
 
 
-def delivery_summary(warehouse: Path) -> list[str]:
+def delivery_summary(conn: duckdb.DuckDBPyConnection) -> list[str]:
     """Where the latest run's segment exports and the serving copy for BI are."""
     exports, serving = path_setting("SCRM_EXPORT_DIR"), path_setting("SCRM_SERVING_PATH")
     lines = [f"segment exports under {exports}:"]
-    with duckdb.connect(str(warehouse)) as conn:
-        has_exports = first_row(conn, "select count(*) from information_schema.tables where table_schema = 'segments'")[
-            0
-        ]
-        rows = (
-            conn.execute("""
-            select segment, members, exported, capped, entered, left_segment, folder from segments.exports
-            where run_id = (select run_id from segments.exports order by exported_at desc limit 1)
-            order by segment""").fetchall()
-            if has_exports
-            else []
-        )
+    has_exports = first_row(conn, "select count(*) from information_schema.tables where table_schema = 'segments'")[0]
+    rows = (
+        conn.execute("""
+        select segment, members, exported, capped, entered, left_segment, folder from segments.exports
+        where run_id = (select run_id from segments.exports order by exported_at desc limit 1)
+        order by segment""").fetchall()
+        if has_exports
+        else []
+    )
     for segment, members, exported, capped, entered, left, folder in rows:
         lines.append(
             f"  {segment:<32}{members:>7,} members {exported:>7,} exported {capped:>5,} capped "

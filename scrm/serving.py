@@ -43,8 +43,9 @@ def publish(
     at `target`, masking the columns the dbt docs mark as personal data; returns table -> rows."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    for leftover in target.parent.glob(f".{target.name}.*.tmp"):  # from runs that crashed
-        leftover.unlink()
+    for pattern in (f".{target.name}.*.tmp", f".{target.name}.*.tmp.wal"):  # from runs that were killed
+        for leftover in target.parent.glob(pattern):
+            leftover.unlink()
     tmp = target.parent / f".{target.name}.{uuid.uuid4().hex[:8]}.tmp"
     marked = personal_columns(manifest_path)
     version = version or storage_version()

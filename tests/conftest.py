@@ -1,14 +1,12 @@
 """Shared fixtures: small hand-readable contracts and files, a generated sample, and the dbt
 manifest that dagster-dbt needs before the definitions can load."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from ingestion.contracts import load_contract
-from orchestration.project import ROOT
+from orchestration.project import prepare_dbt
 
 ORDERS_CONTRACT = """
 source: online_orders
@@ -58,10 +56,8 @@ def events_contract(tmp_path):
 
 @pytest.fixture(scope="session")
 def dbt_manifest():
-    """dagster-dbt reads target/manifest.json at import: parse the project once per session."""
-    dbt = Path(sys.executable).parent / "dbt"
-    subprocess.run([str(dbt), "parse", "--quiet", "--profiles-dir", "dbt_project"], cwd=ROOT, check=True)
-    return ROOT / "target" / "manifest.json"
+    """dagster-dbt reads the manifest at import: parse the project once per session."""
+    return prepare_dbt()
 
 
 @pytest.fixture

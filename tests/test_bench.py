@@ -5,7 +5,7 @@ import json
 import subprocess
 import sys
 
-from orchestration.project import ROOT
+from orchestration.settings import ROOT
 
 
 def test_the_benchmark_runs_end_to_end_at_a_tiny_size(tmp_path, dbt_manifest):

@@ -33,6 +33,8 @@ def test_every_bundled_contract_loads():
         (("true_values: [是], ", ""), "'columns.vip.true_values'"),
         (("min: 0", "min: zero"), "'columns.amount_yuan.min'"),
         (("files:", "file:"), "'file'"),
+        (("min: 0", "min: 0, max_length: 0"), "'columns.amount_yuan.max_length'"),
+        (("min: 0", "min: 0, column_required: yes please"), "'columns.amount_yuan.column_required'"),
     ],
 )
 def test_a_bad_contract_names_the_key(tmp_path, change, key):

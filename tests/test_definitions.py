@@ -105,3 +105,35 @@ def test_a_bad_segment_fails_its_asset_and_the_others_still_export(dbt_manifest,
     message = failure.step_failure_data.error.message
     assert "bad.yml, line 5, field 'rule.field': 'phone' is not a documented non-personal fan_360 field" in message
     assert (tmp_path / "exports" / "good" / "LATEST").exists() and not (tmp_path / "exports" / "bad").exists()
+
+
+def test_one_place_decides_where_the_manifest_is(tmp_path, monkeypatch):
+    # issue 12 item 6: dbt wrote the manifest under DBT_TARGET_PATH, Dagster read target/
+    from orchestration.project import dbt_project, prepare_dbt
+
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "elsewhere"))
+    written = prepare_dbt()
+    assert written == tmp_path / "elsewhere" / "manifest.json" and written.exists()
+    assert dbt_project().manifest_path == written
+
+
+def test_dbt_assets_show_column_types_and_seeds_no_empty_sql(dbt_manifest, isolated_env):
+    # issue 12 item 11: the UI showed no column type on any dbt asset, and seeds ended their
+    # description with an empty "Raw SQL" block
+    from orchestration.definitions import build_definitions
+
+    graph = build_definitions().resolve_asset_graph()
+    untyped, dbt_models, seeds = [], 0, 0
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if "dbt" not in node.kinds:
+            continue
+        schema = node.metadata.get("dagster/column_schema")
+        if node.group_name in ("staging", "intermediate", "marts") or node.group_name.startswith("marts"):
+            dbt_models += 1
+            untyped += [f"{key.to_user_string()}.{c.name}" for c in schema.columns if c.type in ("", "?")]
+        if node.group_name == "identity":  # the identity configuration seeds
+            seeds += 1
+            assert "Raw SQL" not in (node.description or ""), key
+    assert dbt_models > 30 and seeds == 3
+    assert untyped == []

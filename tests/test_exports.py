@@ -13,7 +13,7 @@ import scrm.exports
 from scrm.exports import FrequencyCap, export_segments, safe_folder
 from scrm.segments import load_segment
 
-FIELDS = {"ladder_rung": "text", "trust_score": "number"}
+FIELDS = {"ladder_rung": "text", "trust_score": "number", "city": "text"}
 DAY = datetime(2026, 11, 1, 9, 0)
 ONCE_A_WEEK = FrequencyCap(max_contacts=1, per_days=7)
 
@@ -132,3 +132,47 @@ def test_a_crash_during_export_leaves_the_previous_exports_as_they_were(conn, tm
 def test_export_names_cannot_leave_the_export_folder(tmp_path, name):
     with pytest.raises(ValueError, match="would leave the export folder"):
         safe_folder(tmp_path, name)
+
+
+def test_a_segment_that_matches_nobody_exports_an_empty_file_and_the_others_still_export(conn, tmp_path):
+    # issue 12 item 1: an empty membership snapshot used to fail with "filter predicate must be
+    # of type Boolean, got Null", and no segment was exported at all
+    nobody = definition(tmp_path, "nobody", "{field: ladder_rung, op: eq, value: lhasa}", "wechat")
+    fans = definition(tmp_path, "fans", "{field: ladder_rung, op: eq, value: fan}", "wechat")
+    result = run(conn, [nobody, fans], tmp_path / "exports", "run00001", DAY)
+    assert result["nobody"]["counts"] == {"members": 0, "exported": 0, "capped": 0, "entered": 0, "left": 0}
+    assert result["fans"]["counts"]["exported"] == 1  # A (B refused WeChat)
+    folder = next((tmp_path / "exports" / "nobody").glob("*_run00001"))
+    csv = folder / "nobody.csv"
+    assert pl.read_csv(csv).columns == ["fan_id", "phone_sha256", "wechat_openid_sha256"]
+    assert pl.read_csv(csv).height == 0 and pl.read_parquet(folder / "nobody.parquet").height == 0
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["files"]["nobody.csv"]["rows"] == 0
+    assert manifest["files"]["nobody.csv"]["sha256"] == hashlib.sha256(csv.read_bytes()).hexdigest()
+
+
+def test_each_export_has_a_spreadsheet_with_the_same_rows(conn, tmp_path):
+    # issue 12 item 12: LibreOffice ignores the CSV's BOM (南京 became å—äº¬): an .xlsx opens right
+    from openpyxl import load_workbook
+
+    conn.execute("alter table marts.fan_360 add column city varchar")
+    conn.execute("update marts.fan_360 set city = '南京'")
+    fans = definition(tmp_path, "fans", "{field: trust_score, op: gte, value: 70}", "wechat", "include: [city]\n")
+    nobody = definition(tmp_path, "nobody", "{field: trust_score, op: gt, value: 100}", "wechat")
+    run(conn, [fans, nobody], tmp_path / "x", "run00001", DAY, FrequencyCap(max_contacts=9, per_days=1))
+    for name in ("fans", "nobody"):
+        folder = next((tmp_path / "x" / name).glob("*_run00001"))
+        sheet = load_workbook(folder / f"{name}.xlsx", read_only=True).active
+        cells = [list(row) for row in sheet.iter_rows(values_only=True)]
+        csv = pl.read_csv(folder / f"{name}.csv")
+        parquet = pl.read_parquet(folder / f"{name}.parquet")
+        assert cells[0] == csv.columns == parquet.columns, name
+        assert cells[1:] == [list(r) for r in parquet.rows()], name
+        manifest = json.loads((folder / "manifest.json").read_text())
+        entry = manifest["files"][f"{name}.xlsx"]
+        assert entry["sha256"] == hashlib.sha256((folder / f"{name}.xlsx").read_bytes()).hexdigest()
+        assert entry["rows"] == csv.height
+    assert cells and csv.height == 0  # nobody: a header and no rows
+    folder = next((tmp_path / "x" / "fans").glob("*_run00001"))
+    first = list(load_workbook(folder / "fans.xlsx", read_only=True).active.iter_rows(values_only=True))[1]
+    assert first[0] == "A" and first[-1] == "南京"

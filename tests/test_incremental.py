@@ -14,7 +14,7 @@ from polars.testing import assert_frame_equal
 
 from ingestion.contracts import load_contracts
 from ingestion.load import load_source
-from orchestration.project import ROOT
+from orchestration.settings import ROOT
 from scrm.delta import write_delta
 from scrm.generate import GeneratorConfig, generate
 

@@ -135,3 +135,35 @@ def test_new_contract_columns_are_added_to_raw(tmp_path, conn, orders_contract):
         ("A1", None),
         ("A2", "C9"),
     ]
+
+
+def test_a_link_to_a_file_outside_the_landing_folder_is_refused_unread(tmp_path, conn, orders_contract, monkeypatch):
+    # issue 12 item 4: a .csv link to /etc/passwd was opened and its first line reached the ledger
+    landing = tmp_path / "landing"
+    write(landing / "orders" / "a.csv", HEADER + GOOD.format(n=1))
+    secret = write(tmp_path / "outside" / "passwd", "root:x:0:0:SECRET-LINE\n")
+    (landing / "orders" / "evil.csv").symlink_to(secret)
+    (landing / "orders" / "inside.csv").symlink_to(landing / "orders" / "a.csv")  # inside: fine
+    opened = []
+    real = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: opened.append(self.name) or real(self))
+    report = load_source(conn, orders_contract, landing)
+    refused = [f for f in report.files if f.source_file == "orders/evil.csv"]
+    assert refused and refused[0].status == "failed"
+    assert "outside the landing folder" in refused[0].message
+    assert "evil.csv" not in opened and "passwd" not in opened
+    everything = str(conn.execute("select * from raw._load_ledger").fetchall())
+    everything += str(conn.execute("select * from raw._rejects").fetchall())
+    assert "SECRET" not in everything and "SECRET" not in refused[0].message
+    assert counts(conn)[0] == 1, "the link inside the landing folder is the same content as a.csv: loaded once"
+
+
+def test_a_missing_contract_column_is_recorded_per_file(tmp_path, conn, orders_contract):
+    # issue 12 item 7: the ledger says which declared columns a file lacks
+    landing = tmp_path / "landing"
+    write(landing / "orders" / "a.csv", "订单号,手机号码,付款时间,金额,状态,会员\n" + GOOD.format(n=1))
+    write(landing / "orders" / "b.csv", HEADER + GOOD.format(n=2))
+    report = load_source(conn, orders_contract, landing)
+    assert [f.missing_columns for f in report.files] == [["手机"], []]
+    rows = conn.execute("select source_file, missing_columns from raw._load_ledger order by 1").fetchall()
+    assert rows == [("orders/a.csv", ["手机"]), ("orders/b.csv", [])]

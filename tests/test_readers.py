@@ -166,3 +166,98 @@ def test_another_brands_headers_are_a_contract_change(tmp_path, orders_contract)
     path = write(tmp_path / "b.csv", "OrderNo,PaidTime,Total,手机\nB1,2025-05-05 05:05:05,9.99,13912345678\n", "gbk")
     good, _ = read_file(path, contract)
     assert good.select("order_id", "mobile", "amount_yuan").row(0) == ("B1", "13912345678", Decimal("9.99"))
+
+
+def test_line_numbers_are_the_lines_a_person_opens_the_file_at(tmp_path, orders_contract):
+    # issue 12 item 9: a quoted field with a line break inside (a CRLF export from Weibo) used
+    # to make every later reject point one line too early
+    text = (
+        HEADER.replace("\n", "\r\n")
+        + 'A1,138,2025-03-01 10:00:00,1.00,"completed",是\r\n'  # line 2
+        + 'A2,"138\r\n139",2025-03-01 10:00:00,1.00,completed,是\r\n'  # lines 3-4: one record
+        + "A3,138,2025-03-01 10:00:00,-1.00,completed,是\r\n"  # line 5: negative amount
+        + "A4,138,2025-03-01 10:00:00,1.00,completed,是\r\n"  # line 6
+    )
+    good, rejects = read_file(write(tmp_path / "o.csv", text), orders_contract)
+    assert dict(zip(good["order_id"], good[LINE], strict=True)) == {"A1": 2, "A2": 3, "A4": 6}
+    assert rejects[LINE].to_list() == [5]
+    # the slow path (a row with too many fields after the quoted break) counts lines the same way
+    text += "A5,138,2025-03-01 10:00:00,12,3O,completed,是\r\nA6,138,2025-03-01 10:00:00,1.00,completed,是\r\n"
+    good, rejects = read_file(write(tmp_path / "o.csv", text), orders_contract)
+    assert dict(zip(good["order_id"], good[LINE], strict=True)) == {"A1": 2, "A2": 3, "A4": 6, "A6": 8}
+    assert sorted(rejects[LINE].to_list()) == [5, 7]
+
+
+def test_a_text_over_its_maximum_length_is_rejected_naming_the_column(tmp_path, orders_contract):
+    # issue 12 item 10: a 10 MB nickname used to load and reach fan_name whole
+    huge = "飞" * 5000  # over the default limit for text (1,000 characters)
+    path = write(
+        tmp_path / "o.csv",
+        HEADER + f"A1,138,2025-03-01 10:00:00,1.00,{huge},是\nA2,138,2025-03-01 10:00:00,1.00,completed,是\n",
+    )
+    good, rejects = read_file(path, orders_contract)
+    assert good["order_id"].to_list() == ["A2"]
+    (reject,) = rejects.to_dicts()
+    assert reject[LINE] == 2 and reject["column_name"] == "status"
+    assert "5000 characters, over the maximum of 1000" in reject["reason"]
+    assert len(reject["record"]) < 3000, "the reject keeps the start of the value, not 5,000 characters"
+    # a contract sets its own limit
+    contract = orders_contract.__class__(
+        **{
+            **orders_contract.__dict__,
+            "columns": tuple(
+                c.__class__(**{**c.__dict__, "max_length": 3}) if c.name == "order_id" else c
+                for c in orders_contract.columns
+            ),
+        }
+    )
+    good, rejects = read_file(
+        write(tmp_path / "p.csv", HEADER + "A123,1,2025-03-01 10:00:00,1,completed,是\n"), contract
+    )
+    assert good.height == 0 and rejects["column_name"].to_list() == ["order_id"]
+
+
+def test_a_column_missing_from_the_header_is_named(tmp_path, orders_contract):
+    # issue 12 item 7: a renamed 手机号 used to load every phone as null without a word
+    from ingestion.readers import read_text_rows
+
+    path = write(tmp_path / "o.csv", "订单号,手机号码,付款时间,金额\nA1,138,2025-03-01 10:00:00,1.00\n")
+    rows, _ = read_text_rows(path, orders_contract)
+    assert [c.source for c in orders_contract.columns if c.source not in rows.columns] == ["手机", "状态", "会员"]
+    jsonl = write(tmp_path / "e.jsonl", '{"id": "e1", "user": "u1", "time": "2025-01-01T09:30:00+08:00"}\n')
+    rows, _ = read_text_rows(jsonl, load_events_contract(tmp_path))
+    assert "followed" not in rows.columns and "n" not in rows.columns and "user" in rows.columns
+
+
+def test_a_column_the_contract_requires_fails_the_file_when_absent(tmp_path):
+    from ingestion.contracts import load_contract
+    from tests.conftest import ORDERS_CONTRACT
+
+    text = ORDERS_CONTRACT.replace("{from: 手机, type: string,", "{from: 手机, type: string, column_required: true,")
+    contract = load_contract(write(tmp_path / "c" / "online_orders.yml", text))
+    path = write(tmp_path / "o.csv", "订单号,手机号码,付款时间,金额\nA1,138,2025-03-01 10:00:00,1.00\n")
+    with pytest.raises(FileError, match="missing required column.*手机"):
+        read_file(path, contract)
+    good, _ = read_file(
+        write(tmp_path / "p.csv", "订单号,手机,付款时间,金额\nA1,,2025-03-01 10:00:00,1.00\n"), contract
+    )
+    assert good["mobile"].to_list() == [None], "a required column may still have empty values"
+
+
+def load_events_contract(tmp_path):
+    from ingestion.contracts import load_contract
+    from tests.conftest import EVENTS_CONTRACT
+
+    return load_contract(write(tmp_path / "c" / "events.yml", EVENTS_CONTRACT))
+
+
+def test_a_key_the_source_leaves_out_when_empty_is_not_reported_missing(tmp_path):
+    from ingestion.contracts import load_contract
+    from ingestion.readers import missing_columns, read_text_rows
+    from tests.conftest import EVENTS_CONTRACT
+
+    text = EVENTS_CONTRACT.replace("{from: n, type: integer,", "{from: n, type: integer, may_be_absent: true,")
+    contract = load_contract(write(tmp_path / "c" / "events.yml", text))
+    jsonl = write(tmp_path / "e.jsonl", '{"id": "e1", "user": "u1", "time": "2025-01-01T09:30:00+08:00"}\n')
+    rows, _ = read_text_rows(jsonl, contract)
+    assert missing_columns(rows, contract) == ["followed"]

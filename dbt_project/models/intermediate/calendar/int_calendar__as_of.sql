@@ -1,6 +1,7 @@
 -- The reporting day that every window, recency and tenure in the marts is measured from: the
 -- `as_of_date` var when it is set, else the date of the latest order or interaction in the
--- warehouse (so rebuilding old data gives the same figures whenever it runs).
+-- warehouse (so rebuilding old data gives the same figures whenever it runs). Events dated after
+-- the day of the run (China time) are typos or broken clocks: they never push the day ahead.
 {%- set as_of = var('as_of_date') | string if var('as_of_date') else '' %}
 {%- if as_of %}{% do modules.datetime.datetime.strptime(as_of, '%Y-%m-%d') %}{% endif %}
 with
@@ -17,12 +18,16 @@ pos_receipts as (
     select * from {{ ref('stg_pos__receipts') }}
 ),
 
+run_day as (
+    select cast({{ run_started() }} + interval 8 hour as date) as run_date
+),
+
 latest_events as (
-    select max(event_at) as latest_at from interactions
+    select max(event_at) as latest_at from interactions where cast(event_at as date) <= (select run_date from run_day)
     union all
-    select max(paid_at) from online_orders
+    select max(paid_at) from online_orders where cast(paid_at as date) <= (select run_date from run_day)
     union all
-    select max(sold_at) from pos_receipts
+    select max(sold_at) from pos_receipts where cast(sold_at as date) <= (select run_date from run_day)
 ),
 
 latest as (
@@ -35,7 +40,7 @@ final as (
         cast('{{ as_of }}' as date) as as_of_date,
         'var as_of_date' as as_of_source
         {%- else -%}
-        coalesce(cast(latest_at as date), current_date) as as_of_date,
+        coalesce(cast(latest_at as date), (select run_date from run_day)) as as_of_date,
         'latest event' as as_of_source
         {%- endif %}
     from latest

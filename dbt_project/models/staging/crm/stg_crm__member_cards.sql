@@ -2,7 +2,7 @@
 with
 
 source as (
-    select * from {{ source('crm', 'member_cards') }}
+    {{ validated_rows(source('crm', 'member_cards')) }}
 ),
 
 latest as (

@@ -3,7 +3,7 @@
 with
 
 source as (
-    select * from {{ source('pos', 'pos_receipts') }}
+    {{ validated_rows(source('pos', 'pos_receipts')) }}
 ),
 
 latest as (

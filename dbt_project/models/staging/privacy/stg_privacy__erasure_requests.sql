@@ -2,7 +2,7 @@
 with
 
 source as (
-    select * from {{ source('privacy', 'erasure_requests') }}
+    {{ validated_rows(source('privacy', 'erasure_requests')) }}
 ),
 
 latest as (

@@ -2,7 +2,7 @@
 with
 
 source as (
-    select * from {{ source('shop', 'online_orders') }}
+    {{ validated_rows(source('shop', 'online_orders')) }}
 ),
 
 latest as (

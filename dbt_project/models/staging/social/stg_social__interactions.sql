@@ -2,7 +2,7 @@
 with
 
 source as (
-    select * from {{ source('social', 'social_interactions') }}
+    {{ validated_rows(source('social', 'social_interactions')) }}
 ),
 
 latest as (

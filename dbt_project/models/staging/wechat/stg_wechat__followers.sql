@@ -4,7 +4,7 @@
 with
 
 source as (
-    select * from {{ source('wechat', 'wechat_followers') }}
+    {{ validated_rows(source('wechat', 'wechat_followers')) }}
 ),
 
 subscribed_rows as (

@@ -2,7 +2,7 @@
 with
 
 source as (
-    select * from {{ source('weibo', 'weibo_followers') }}
+    {{ validated_rows(source('weibo', 'weibo_followers')) }}
 ),
 
 latest as (

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.identity import compare, synthetic_graph  # noqa: E402
 from benchmarks.ingest import floor_read  # noqa: E402
 from ingestion.contracts import load_contracts  # noqa: E402
-from scrm.identity import cluster  # noqa: E402
+from transform.identity import cluster  # noqa: E402
 
 BIN = Path(sys.executable).parent
 

@@ -22,7 +22,7 @@ import polars as pl
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from scrm.identity import cluster  # noqa: E402
+from transform.identity import cluster  # noqa: E402
 
 
 def synthetic_graph(edges: int, seed: int = 7) -> tuple[pl.Series, pl.Series, pl.Series, int]:

@@ -1,5 +1,5 @@
 """Day-to-day benchmark: a warehouse built on N people, then a day of new data (about
-`--fraction` of every source's rows, from scrm.delta) run through the whole pipeline
+`--fraction` of every source's rows, from sample.next_day) run through the whole pipeline
 incrementally, against a dbt full refresh of the same warehouse.
 
     .venv/bin/python benchmarks/incremental.py                       # 1M people, 1% delta
@@ -30,7 +30,8 @@ from benchmarks.bench import (  # noqa: E402
     timed,
     versions,
 )
-from scrm.delta import write_delta  # noqa: E402
+from orchestration.project import dbt_executable  # noqa: E402
+from sample.next_day import write_delta  # noqa: E402
 
 
 def is_check(step: str) -> bool:
@@ -83,7 +84,7 @@ def main() -> int:
     incremental = run_figures(work, *timed([scrm, "run", "--no-truth"], env, work / "day_two.log"))
 
     print("the same warehouse, dbt build --full-refresh", flush=True)
-    dbt = [str(BIN / "dbt"), "build", "--full-refresh", "--profiles-dir", str(ROOT / "dbt_project")]
+    dbt = [dbt_executable(), "build", "--full-refresh", "--profiles-dir", str(ROOT / "dbt_project")]
     started = time.perf_counter()
     subprocess.run(dbt, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     refresh_seconds = round(time.perf_counter() - started, 2)

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from ingestion.contracts import load_contracts  # noqa: E402
 from ingestion.load import load_source  # noqa: E402
 from ingestion.validation import validate  # noqa: E402
-from scrm.generate import GeneratorConfig, generate  # noqa: E402
+from sample.generator import GeneratorConfig, generate  # noqa: E402
 
 
 def peak_rss_gib() -> float:

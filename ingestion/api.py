@@ -24,6 +24,7 @@ from email.utils import parsedate_to_datetime
 import duckdb
 import requests
 
+from common.errors import UserError
 from ingestion.contracts import Contract
 from ingestion.load import LoadReport, ensure_raw_tables, load_page, read_cursor
 
@@ -32,7 +33,7 @@ WECHAT_TOKEN_ERRORS = {40001, 40014, 42001}  # invalid credential, invalid token
 SECRET_PARAMS = {"secret", "access_token"}  # query parameters whose values never reach a message
 
 
-class ApiError(Exception):
+class ApiError(UserError):
     """A request failed for good; the message names the endpoint and the problem."""
 
 
@@ -281,28 +282,36 @@ def pull_configured(
     conn: duckdb.DuckDBPyConnection,
     contract: Contract,
     report: LoadReport,
-    env: dict,
+    wechat: dict | None = None,
+    shop: dict | None = None,
     run_id: str | None = None,
     log: Callable[[str], None] = lambda message: None,
 ) -> bool:
-    """Pull the API that feeds this source, if one is configured in `env`; True if it pulled.
+    """Pull the API that feeds this source, if one is configured; True if it pulled.
 
-    WeChat followers: SCRM_WECHAT_API_URL, SCRM_WECHAT_APP_ID, SCRM_WECHAT_APP_SECRET.
-    Shop orders: SCRM_SHOP_API_URL, SCRM_SHOP_API_KEY (sent as the X-Api-Key header).
+    wechat: url, app_id, app_secret (SCRM_WECHAT_API_URL, SCRM_WECHAT_APP_ID, SCRM_WECHAT_APP_SECRET).
+    shop: url, api_key (SCRM_SHOP_API_URL, SCRM_SHOP_API_KEY, sent as the X-Api-Key header).
     """
-    if contract.source == "wechat_followers" and env.get("SCRM_WECHAT_API_URL"):
-        http = HttpClient(env["SCRM_WECHAT_API_URL"], log=log)
-        api = WeChatApi(http, _required(env, "SCRM_WECHAT_APP_ID"), _required(env, "SCRM_WECHAT_APP_SECRET"))
+    wechat, shop = wechat or {}, shop or {}
+    if contract.source == "wechat_followers" and wechat.get("url"):
+        http = HttpClient(wechat["url"], log=log)
+        api = WeChatApi(
+            http,
+            _required(wechat, "app_id", "SCRM_WECHAT_APP_ID"),
+            _required(wechat, "app_secret", "SCRM_WECHAT_APP_SECRET"),
+        )
         pull_wechat_followers(conn, contract, api, report, run_id, log)
         return True
-    if contract.source == "online_orders" and env.get("SCRM_SHOP_API_URL"):
-        http = HttpClient(env["SCRM_SHOP_API_URL"], headers={"X-Api-Key": _required(env, "SCRM_SHOP_API_KEY")}, log=log)
-        pull_shop_orders(conn, contract, http, report, run_id, progress=log)
+    if contract.source == "online_orders" and shop.get("url"):
+        key = _required(shop, "api_key", "SCRM_SHOP_API_KEY")
+        pull_shop_orders(
+            conn, contract, HttpClient(shop["url"], headers={"X-Api-Key": key}, log=log), report, run_id, progress=log
+        )
         return True
     return False
 
 
-def _required(env: dict, name: str) -> str:
-    if not env.get(name):
-        raise ApiError(f"{name} is not set: the API is configured (its URL is set) but has no credentials")
-    return env[name]
+def _required(settings: dict, key: str, variable: str) -> str:
+    if not settings.get(key):
+        raise ApiError(f"{variable} is not set: the API is configured (its URL is set) but has no credentials")
+    return settings[key]

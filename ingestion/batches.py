@@ -13,14 +13,16 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from ingestion.load import VERDICTS_DDL, first_row
+from common.errors import UserError
+from common.warehouse import first_row, transaction
+from ingestion.load import VERDICTS_DDL
 
 # Sources whose rows flow even when their batch is held: an erasure request must be honoured
 # even if its file is odd (an erasure that waits for a review is a privacy failure).
 NEVER_HELD = ("erasure_requests",)
 
 
-class BatchError(ValueError):
+class BatchError(UserError, ValueError):
     """A release or drop that cannot be done: the message says why."""
 
 
@@ -103,8 +105,7 @@ def drop(conn: duckdb.DuckDBPyConnection, batch_id: str, note: str) -> tuple[str
     source = _held(conn, batch_id)
     reason = f"batch {batch_id} dropped after failing validation: {note}"
     now = _now()
-    conn.execute("begin transaction")
-    try:
+    with transaction(conn):
         moved = first_row(conn, f'select count(*) from raw."{source}" where _batch_id = ?', [batch_id])[0]
         conn.execute(
             f"""insert into raw._rejects (batch_id, source, source_file, _line_number, column_name, reason, record,
@@ -124,10 +125,6 @@ def drop(conn: duckdb.DuckDBPyConnection, batch_id: str, note: str) -> tuple[str
             "update raw._batch_verdicts set verdict = 'dropped', decided_at = ?, decision_note = ? where batch_id = ?",
             [now, note, batch_id],
         )
-        conn.execute("commit")
-    except BaseException:
-        conn.execute("rollback")
-        raise
     return source, moved
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import yaml
 
+from common.errors import UserError
+
 CONTRACTS_DIR = Path(__file__).parent / "contracts"
 FORMATS = ("csv", "jsonl", "parquet")
 TYPES = ("string", "integer", "decimal", "boolean", "date", "datetime", "epoch_seconds", "json")
@@ -38,7 +40,7 @@ COLUMN_KEYS = {
 DEFAULT_MAX_LENGTH = {"string": 1_000, "json": 10_000}
 
 
-class ContractError(ValueError):
+class ContractError(UserError, ValueError):
     """A contract file is wrong; the message names the file and the key."""
 
 

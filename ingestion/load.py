@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from common.warehouse import first_row, registered, transaction
 from ingestion.contracts import Contract
 from ingestion.readers import LINE, REJECT_SCHEMA, FileError, apply_contract, missing_columns, read_text_rows
 
@@ -151,11 +152,9 @@ def ensure_raw_tables(conn: duckdb.DuckDBPyConnection, contract: Contract) -> No
             conn.execute(f'alter table raw."{contract.source}" add column "{c.name}" {SQL_TYPES[c.type]}')
 
 
-def first_row(conn: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple | None:
-    """The first row of a query, or None. Fetches everything: DuckDB 2.0 refuses new work on a
-    connection while a result is unfinished."""
-    rows = conn.execute(sql, params or []).fetchall()
-    return rows[0] if rows else None
+def _insert(conn: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    with registered(conn, "incoming", frame):
+        conn.execute(f"insert into {table} by name select * from incoming")
 
 
 def file_digest(data: bytes) -> str:
@@ -338,6 +337,33 @@ class _Pending:
                 result.rows_read = result.rows_loaded + result.rows_rejected
         return good, rejects
 
+    def _ledger(self, contract: Contract, run_id: str | None, now: datetime) -> pl.DataFrame:
+        return pl.DataFrame(
+            [
+                {
+                    "batch_id": r.batch_id,
+                    "source_file": r.source_file,
+                    "content_hash": digest,
+                    "size_bytes": size,
+                    "status": r.status,
+                    "rows_read": r.rows_read,
+                    "rows_loaded": r.rows_loaded,
+                    "rows_rejected": r.rows_rejected,
+                    "message": r.message or None,
+                    "modified_at": modified_at,
+                    "missing_columns": r.missing_columns,
+                }
+                for r, digest, size, modified_at in self.files
+            ],
+            infer_schema_length=None,
+            schema_overrides={"missing_columns": pl.List(pl.String), "modified_at": pl.Float64},
+        ).with_columns(
+            run_id=pl.lit(run_id, dtype=pl.String),
+            source=pl.lit(contract.source),
+            contract_digest=pl.lit(contract.digest),
+            loaded_at=pl.lit(now),
+        )
+
     def flush(
         self,
         conn: duckdb.DuckDBPyConnection,
@@ -349,55 +375,16 @@ class _Pending:
             return
         good, rejects = self._type_rows(contract)
         now = datetime.now(UTC).replace(tzinfo=None)
-        conn.execute("begin transaction")
-        try:
+        with transaction(conn):
             if cursor is not None:
                 conn.execute("insert or replace into raw._api_cursors values (?, ?, ?)", [cursor[0], cursor[1], now])
-            if not self.files:
-                conn.execute("commit")
-                return
             if good.height:
-                incoming = good.with_columns(_loaded_at=pl.lit(now))
-                conn.register("incoming_rows", incoming)
-                conn.execute(f'insert into raw."{contract.source}" by name select * from incoming_rows')
-                conn.unregister("incoming_rows")
+                _insert(conn, f'raw."{contract.source}"', good.with_columns(_loaded_at=pl.lit(now)))
             if rejects.height:
-                rejects = rejects.rename({"_source_file": "source_file", "_batch_id": "batch_id"}).with_columns(
-                    source=pl.lit(contract.source), rejected_at=pl.lit(now)
+                renamed = rejects.rename({"_source_file": "source_file", "_batch_id": "batch_id"})
+                _insert(
+                    conn, "raw._rejects", renamed.with_columns(source=pl.lit(contract.source), rejected_at=pl.lit(now))
                 )
-                conn.register("incoming_rejects", rejects)
-                conn.execute("insert into raw._rejects by name select * from incoming_rejects")
-                conn.unregister("incoming_rejects")
-            ledger = pl.DataFrame(
-                [
-                    {
-                        "batch_id": r.batch_id,
-                        "source_file": r.source_file,
-                        "content_hash": digest,
-                        "size_bytes": size,
-                        "status": r.status,
-                        "rows_read": r.rows_read,
-                        "rows_loaded": r.rows_loaded,
-                        "rows_rejected": r.rows_rejected,
-                        "message": r.message or None,
-                        "modified_at": modified_at,
-                        "missing_columns": r.missing_columns,
-                    }
-                    for r, digest, size, modified_at in self.files
-                ],
-                infer_schema_length=None,
-                schema_overrides={"missing_columns": pl.List(pl.String), "modified_at": pl.Float64},
-            ).with_columns(
-                run_id=pl.lit(run_id, dtype=pl.String),
-                source=pl.lit(contract.source),
-                contract_digest=pl.lit(contract.digest),
-                loaded_at=pl.lit(now),
-            )
-            conn.register("incoming_ledger", ledger)
-            conn.execute("insert into raw._load_ledger by name select * from incoming_ledger")
-            conn.unregister("incoming_ledger")
-            conn.execute("commit")
-        except BaseException:
-            conn.execute("rollback")
-            raise
+            if self.files:
+                _insert(conn, "raw._load_ledger", self._ledger(contract, run_id, now))
         self.rows_by_file, self.unreadable, self.files, self.rows = [], [], [], 0

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
+from common.errors import UserError
 from ingestion.contracts import Column, Contract
 
 LINE = "_line_number"  # the line of the file a row came from, so a user can open it there
@@ -21,7 +22,7 @@ REJECT_SCHEMA = {LINE: pl.Int64, "column_name": pl.String, "reason": pl.String, 
 LOCAL_TZ = "Asia/Shanghai"  # every *_at column in the warehouse is China wall-clock time
 
 
-class FileError(Exception):
+class FileError(UserError):
     """The file cannot be read at all; the message names the file and the problem."""
 
 

@@ -12,9 +12,9 @@ import polars as pl
 import pyarrow as pa
 from dagster_duckdb import DuckDBResource
 
+from common.warehouse import first_row
 from ingestion.batches import describe, held_batches, record_verdict, unjudged_batches
 from ingestion.contracts import Contract
-from ingestion.load import first_row
 from ingestion.validation import Outcome, validate_slices
 from orchestration.raw_assets import raw_key
 

@@ -10,9 +10,10 @@ from orchestration.project import dbt_project
 
 
 class Translator(DagsterDbtTranslator):
-    """Group models and seeds by their top folder (staging, intermediate, marts; identity for
-    the identity configuration seeds). Sources keep the raw asset key from their
-    `meta.dagster.asset_key`, which the default translator already reads."""
+    """Group models and seeds by their folder: staging, intermediate, the marts by area
+    (marts_core, marts_engagement, ...), identity for the identity configuration seeds. Sources
+    keep the raw asset key from their `meta.dagster.asset_key`, which the default translator
+    already reads."""
 
     def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
         """The YAML description, then the model's SQL; a seed has no SQL to show."""
@@ -22,7 +23,8 @@ class Translator(DagsterDbtTranslator):
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] in ("model", "seed"):
-            return dbt_resource_props["fqn"][1]
+            fqn = dbt_resource_props["fqn"]
+            return f"marts_{fqn[2]}" if fqn[1] == "marts" else fqn[1]
         return super().get_group_name(dbt_resource_props)
 
 

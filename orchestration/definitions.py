@@ -13,11 +13,9 @@ from orchestration.runs import orphaned_run_sensor
 from orchestration.schedules import daily_schedule
 from orchestration.segment_assets import build_segment_assets, build_serving_asset, segment_exports
 from orchestration.sensors import failure_alert_sensor, landing_sensor
-from orchestration.settings import apply_defaults
 
 
 def build_definitions() -> dg.Definitions:
-    apply_defaults()
     contracts = load_contracts().values()
     return dg.Definitions(
         assets=[

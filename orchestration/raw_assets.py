@@ -1,15 +1,14 @@
 """One asset per source: new landing files (and new API pages, where the source has a configured
 API) -> raw.<source>, through the source's contract."""
 
-import os
-
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from common.warehouse import first_row
 from ingestion.api import API_SOURCES, pull_configured
 from ingestion.contracts import Contract
-from ingestion.load import LoadReport, first_row, load_source
-from orchestration.resources import LandingFolder
+from ingestion.load import LoadReport, load_source
+from orchestration.resources import LandingFolder, ShopApi, WeChatApi
 
 
 def raw_key(source: str) -> dg.AssetKey:
@@ -48,10 +47,18 @@ def build_raw_asset(contract: Contract) -> dg.AssetsDefinition:
         # leaves its cursor where it was, so a retry starts from the same place
         retry_policy=dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL),
     )
-    def _raw(context: dg.AssetExecutionContext, duckdb: DuckDBResource, landing: LandingFolder) -> dg.MaterializeResult:
+    def _raw(
+        context: dg.AssetExecutionContext,
+        duckdb: DuckDBResource,
+        landing: LandingFolder,
+        wechat_api: WeChatApi,
+        shop_api: ShopApi,
+    ) -> dg.MaterializeResult:
         with duckdb.get_connection() as conn:
             report = load_source(conn, contract, landing.folder, run_id=context.run_id, progress=context.log.info)
-            pull_configured(conn, contract, report, dict(os.environ), context.run_id, context.log.info)
+            wechat = {"url": wechat_api.url, "app_id": wechat_api.app_id, "app_secret": wechat_api.app_secret}
+            shop = {"url": shop_api.url, "api_key": shop_api.api_key}
+            pull_configured(conn, contract, report, wechat, shop, context.run_id, context.log.info)
             total = first_row(conn, f'select count(*) from raw."{contract.source}"')[0]
             rejects = first_row(conn, "select count(*) from raw._rejects where source = ?", [contract.source])[0]
         for f in report.files:

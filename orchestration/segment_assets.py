@@ -10,14 +10,15 @@ import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 from dagster_duckdb import DuckDBResource
 
+from activation.exports import export_segments, load_cap
+from activation.privacy import mask_sql
+from activation.segments import SegmentError, load_segment, load_segments, usable_fields
+from activation.serving import publish
 from orchestration.dbt_assets import scrm_dbt_models
 from orchestration.project import dbt_project
 from orchestration.report_assets import md_table
+from orchestration.resources import ExportFolder, SegmentsFolder, ServingCopy
 from orchestration.settings import path_setting
-from scrm.exports import export_segments, load_cap
-from scrm.privacy import mask_sql
-from scrm.segments import SegmentError, load_segment, load_segments, usable_fields
-from scrm.serving import publish, storage_version
 
 EXPORTS_KEY = dg.AssetKey(["exports", "segment_exports"])
 
@@ -29,26 +30,26 @@ def segment_key(path: Path) -> dg.AssetKey:
 @dg.asset(
     key=EXPORTS_KEY,
     group_name="segments",
-    deps=[get_asset_key_for_model([scrm_dbt_models], "fan_360")],
+    deps=[get_asset_key_for_model([scrm_dbt_models], name) for name in ("fan_360", "fans_to_forget")],
     description="Every valid segment definition in the segments folder (SCRM_SEGMENTS_DIR): membership "
     "snapshot, entered/left since the last export, the frequency cap across segments, and a folder per "
     "segment under SCRM_EXPORT_DIR with CSV (UTF-8 with BOM), Parquet and manifest.json. Opted-out fans are "
     "never exported; contact data leaves hashed unless a definition allows masked or raw.",
     kinds={"duckdb", "polars"},
 )
-def segment_exports(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
-    folder = path_setting("SCRM_SEGMENTS_DIR")
+def segment_exports(
+    context: dg.AssetExecutionContext, duckdb: DuckDBResource, segments: SegmentsFolder, exports: ExportFolder
+) -> dg.MaterializeResult:
+    folder = segments.folder
     with duckdb.get_connection() as conn:
-        segments, errors = load_segments(folder, usable_fields(conn, dbt_project().manifest_path))
+        definitions, errors = load_segments(folder, usable_fields(conn, dbt_project().manifest_path))
         for error in errors:
             context.log.error(f"segment definition refused: {error}")
-        forget = conn.execute(
-            "select fan_id from intermediate.int_privacy__erased_records where erasure_scope = 'fan'"
-        ).fetchall()
+        forget = conn.execute("select fan_id from privacy.fans_to_forget").fetchall()
         results = export_segments(
             conn,
-            segments,
-            path_setting("SCRM_EXPORT_DIR"),
+            definitions,
+            exports.folder,
             context.run_id,
             datetime.now(),
             load_cap(folder),
@@ -60,7 +61,7 @@ def segment_exports(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -
             r["segment"],
             r["channel"],
             *r["counts"].values(),
-            Path(r["folder"]).relative_to(path_setting("SCRM_EXPORT_DIR")),
+            Path(r["folder"]).relative_to(exports.folder),
         )
         for r in results
     ]
@@ -72,7 +73,7 @@ def segment_exports(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -
             "refused definitions": md_table(
                 ["file", "line", "field", "problem"], [(e.path.name, e.line, e.field, e.problem) for e in errors]
             ),
-            "export folder": dg.MetadataValue.path(str(path_setting("SCRM_EXPORT_DIR"))),
+            "export folder": dg.MetadataValue.path(str(exports.folder)),
         }
     )
 
@@ -151,15 +152,17 @@ def build_serving_asset() -> dg.AssetsDefinition:
         "(SCRM_SERVING_STORAGE_VERSION, default v1.4.0) lets BI clients embedding DuckDB 1.4 or 1.5 open it.",
         kinds={"duckdb"},
     )
-    def _serving(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
-        target = path_setting("SCRM_SERVING_PATH")
+    def _serving(
+        context: dg.AssetExecutionContext, duckdb: DuckDBResource, serving: ServingCopy
+    ) -> dg.MaterializeResult:
+        target = serving.file
         with duckdb.get_connection() as conn:
-            rows = publish(conn, target, dbt_project().manifest_path, context.run_id)
+            rows = publish(conn, target, dbt_project().manifest_path, context.run_id, serving.storage_version)
         context.log.info(f"published {len(rows)} tables to {target}")
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(target)),
-                "storage version": storage_version(),
+                "storage version": serving.storage_version,
                 "tables": md_table(["table", "rows"], sorted(rows.items())),
             }
         )

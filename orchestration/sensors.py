@@ -2,7 +2,6 @@
 
 import hashlib
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,8 +9,7 @@ import dagster as dg
 import requests
 
 from orchestration.jobs import pipeline_job
-from orchestration.resources import LandingFolder
-from orchestration.settings import path_setting
+from orchestration.resources import Alerts, LandingFolder
 
 
 def new_files(folder: Path, cursor: float) -> tuple[list[Path], float]:
@@ -52,10 +50,10 @@ def write_alert(alert: dict, folder: Path, webhook: str | None, log=print) -> Pa
 @dg.run_failure_sensor(
     name="failure_alert_sensor",
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Writes an alert for every failed run to SCRM_ALERT_DIR/alerts.jsonl and POSTs it to "
-    "SCRM_ALERT_WEBHOOK when set.",
+    description="Writes an alert for every failed run to the alerts folder (SCRM_ALERT_DIR) and POSTs it to the "
+    "webhook (SCRM_ALERT_WEBHOOK) when one is set.",
 )
-def failure_alert_sensor(context: dg.RunFailureSensorContext):
+def failure_alert_sensor(context: dg.RunFailureSensorContext, alerts: Alerts):
     run = context.dagster_run
     failed_steps = sorted({e.step_key for e in context.get_step_failure_events() if e.step_key})
     alert = {
@@ -65,5 +63,5 @@ def failure_alert_sensor(context: dg.RunFailureSensorContext):
         "failed_steps": failed_steps,
         "message": context.failure_event.message,
     }
-    path = write_alert(alert, path_setting("SCRM_ALERT_DIR"), os.environ.get("SCRM_ALERT_WEBHOOK"), context.log.warning)
+    path = write_alert(alert, alerts.folder, alerts.webhook, context.log.warning)
     context.log.info(f"alert for run {run.run_id} written to {path}")

@@ -1,4 +1,6 @@
-"""The `scrm` command: generate sample data, run the pipeline, print what it did."""
+"""The `scrm` command: run the pipeline and print what it did; deal with held batches. The demo
+and test tooling (generate, next-day, serve-api, accuracy) comes from the `sample/` folder of a
+clone, which the installed package does not ship."""
 
 from __future__ import annotations
 
@@ -8,8 +10,19 @@ import time
 from pathlib import Path
 
 
+def _needs_sample() -> None:
+    """The sample tooling lives beside the package in a clone, not in the installed wheel."""
+    from common.errors import UserError
+
+    try:
+        import sample  # noqa: F401
+    except ImportError:
+        raise UserError("this command needs the sample tooling (sample/), which comes with a clone") from None
+
+
 def _generate(args: argparse.Namespace) -> int:
-    from scrm.generate import GeneratorConfig, generate
+    _needs_sample()
+    from sample.generator import GeneratorConfig, generate
 
     t = time.perf_counter()
     manifest = generate(GeneratorConfig(people=args.people, seed=args.seed), Path(args.out))
@@ -37,7 +50,9 @@ def _accuracy(args: argparse.Namespace) -> int:
     import duckdb
 
     from orchestration.settings import apply_defaults, path_setting
-    from scrm.accuracy import measure
+
+    _needs_sample()
+    from sample.accuracy import measure
 
     apply_defaults()
     warehouse = Path(args.warehouse) if args.warehouse else path_setting("SCRM_DUCKDB_PATH")
@@ -48,7 +63,7 @@ def _accuracy(args: argparse.Namespace) -> int:
 
 
 def _batches(args: argparse.Namespace) -> int:
-    from ingestion.batches import BatchError, describe, drop, held_batches, release
+    from ingestion.batches import describe, drop, held_batches, release
     from orchestration.resources import warehouse_resource
     from orchestration.settings import apply_defaults
 
@@ -61,26 +76,32 @@ def _batches(args: argparse.Namespace) -> int:
         if not args.batch_id or not args.note:
             print(f"scrm batches {args.action} needs a batch id and --note (why, for the record)", file=sys.stderr)
             return 2
-        try:
-            if args.action == "release":
-                source = release(conn, args.batch_id, args.note)
-                print(f"released batch {args.batch_id} of {source}: its rows flow from the next run on")
-            else:
-                source, moved = drop(conn, args.batch_id, args.note)
-                print(
-                    f"dropped batch {args.batch_id} of {source}: {moved:,} rows moved to raw._rejects; land its files "
-                    "again, fixed (or touched), to load them"
-                )
-        except BatchError as error:
-            print(f"scrm batches: {error}", file=sys.stderr)
-            return 1
+        if args.action == "release":
+            source = release(conn, args.batch_id, args.note)
+            print(f"released batch {args.batch_id} of {source}: its rows flow from the next run on")
+        else:
+            source, moved = drop(conn, args.batch_id, args.note)
+            print(
+                f"dropped batch {args.batch_id} of {source}: {moved:,} rows moved to raw._rejects; land its files "
+                "again, fixed (or touched), to load them"
+            )
+    return 0
+
+
+def _next_day(args: argparse.Namespace) -> int:
+    _needs_sample()
+    from sample.next_day import write_delta
+
+    counts = write_delta(Path(args.landing), day=args.day, fraction=args.fraction, seed=args.seed)
+    print(f"wrote the day {args.day} into {args.landing}: " + ", ".join(f"{s} {n:,}" for s, n in counts.items()))
     return 0
 
 
 def _serve_api(args: argparse.Namespace) -> int:
     import os
 
-    from scrm.api_server import SourceApis, start
+    _needs_sample()
+    from sample.api_simulator import SourceApis, start
 
     env = os.environ
     credentials = {
@@ -126,12 +147,24 @@ def main(argv: list[str] | None = None) -> int:
     batches.add_argument("batch_id", nargs="?")
     batches.add_argument("--note", help="why it is released or dropped (kept with the batch)")
     batches.set_defaults(func=_batches)
+    day = sub.add_parser("next-day", help="write a day of new data onto a generated sample (about 1%% of each source)")
+    day.add_argument("--landing", default="data/sample/landing")
+    day.add_argument("--day", default="2026-11-02", help="the day the new files are dated (YYYY-MM-DD)")
+    day.add_argument("--fraction", type=float, default=0.01)
+    day.add_argument("--seed", type=int, default=7)
+    day.set_defaults(func=_next_day)
     serve = sub.add_parser("serve-api", help="serve a sample as local WeChat and shop APIs, to try the connectors")
     serve.add_argument("--landing", default="data/sample/landing")
     serve.add_argument("--port", type=int, default=8700)
     serve.set_defaults(func=_serve_api)
     args = parser.parse_args(argv)
-    return args.func(args)
+    from common.errors import UserError
+
+    try:
+        return args.func(args)
+    except UserError as error:  # something a person can fix: the message says what and where
+        print(f"scrm {args.command}: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import duckdb
 
+from common.warehouse import first_row
 from ingestion.batches import describe, held_batches
-from ingestion.load import first_row
 from orchestration.project import prepare_dbt
 from orchestration.resources import warehouse_resource
 from orchestration.settings import apply_defaults, path_setting
@@ -107,6 +107,13 @@ def summary(run: PipelineRun, truth: bool = True) -> str:
     return "\n".join(lines + rest)
 
 
+def _has_sample_tooling() -> bool:
+    """The truth comparison is demo tooling: it comes with a clone (sample/), not the package."""
+    import importlib.util
+
+    return importlib.util.find_spec("sample") is not None
+
+
 def _marts_and_deliveries(conn: duckdb.DuckDBPyConnection, truth: bool) -> list[str]:
     built = first_row(
         conn, "select count(*) from information_schema.tables where table_schema = 'marts' and table_name = 'fans'"
@@ -119,8 +126,7 @@ def _marts_and_deliveries(conn: duckdb.DuckDBPyConnection, truth: bool) -> list[
 def identity_summary(conn: duckdb.DuckDBPyConnection, truth: bool = True) -> list[str]:
     """Fans, the quarantine, and, when the sample's truth lies beside the landing folder, the
     accuracy of identity resolution against it."""
-    from orchestration.report_assets import identity_figures
-    from scrm.accuracy import measure
+    from activation.figures import identity_figures
 
     f = identity_figures(conn)
     lines = [
@@ -131,7 +137,9 @@ def identity_summary(conn: duckdb.DuckDBPyConnection, truth: bool = True) -> lis
     ]
     lines += [f"  {kind:<12}{reason:<55}{n:>6} values {c:>8,} records" for kind, reason, n, c in f["quarantine"]]
     truth_dir = path_setting("SCRM_LANDING_DIR").parent / "truth"
-    if truth and (truth_dir / "records.parquet").exists():
+    if truth and (truth_dir / "records.parquet").exists() and _has_sample_tooling():
+        from sample.accuracy import measure
+
         acc = measure(conn, truth_dir)
         lines.append(
             f"identity vs the generator's truth: precision {acc['precision']:.4f}, recall {acc['recall']:.4f} "
@@ -145,8 +153,7 @@ def identity_summary(conn: duckdb.DuckDBPyConnection, truth: bool = True) -> lis
 def marts_summary(conn: duckdb.DuckDBPyConnection, truth: bool = True) -> list[str]:
     """Each mart in a few lines and, with the sample's truth, the referral edges and suspected
     bought followers against it."""
-    from orchestration.report_assets import marts_figures
-    from scrm.accuracy import measure_marts
+    from activation.figures import marts_figures
 
     f = marts_figures(conn)
 
@@ -173,7 +180,9 @@ def marts_summary(conn: duckdb.DuckDBPyConnection, truth: bool = True) -> list[s
     lines.append("  referral campaigns (referrals, converted, K-factor):")
     lines += [f"    {name:<16}{n:>9,}{c:>9,}{k or 0:>8.3f}" for name, n, c, k, *_ in f["campaigns"]]
     truth_dir = path_setting("SCRM_LANDING_DIR").parent / "truth"
-    if truth and (truth_dir / "referrals.parquet").exists():
+    if truth and (truth_dir / "referrals.parquet").exists() and _has_sample_tooling():
+        from sample.accuracy import measure_marts
+
         acc = measure_marts(conn, truth_dir)
         ref, fake = acc["referrals"], acc["suspected_fakes"]
         lines.append(

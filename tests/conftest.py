@@ -1,47 +1,11 @@
-"""Shared fixtures: small hand-readable contracts and files, a generated sample, and the dbt
-manifest that dagster-dbt needs before the definitions can load."""
-
-from pathlib import Path
+"""Shared fixtures: small hand-readable contracts, an isolated environment for a pipeline run,
+and the dbt manifest that dagster-dbt needs before the definitions can load."""
 
 import pytest
 
 from ingestion.contracts import load_contract
 from orchestration.project import prepare_dbt
-
-ORDERS_CONTRACT = """
-source: online_orders
-description: test orders
-files: "orders/*.csv"
-format: csv
-key: order_id
-columns:
-  order_id: {from: 订单号, type: string, required: true}
-  mobile: {from: 手机, type: string, identifier: phone}
-  paid_at: {from: 付款时间, type: datetime, format: "%Y-%m-%d %H:%M:%S", required: true}
-  amount_yuan: {from: 金额, type: decimal, required: true, min: 0}
-  status: {from: 状态, type: string, allowed: [completed, refunded]}
-  vip: {from: 会员, type: boolean, true_values: [是], false_values: [否]}
-"""
-
-EVENTS_CONTRACT = """
-source: events
-description: test events
-files: "events/*.jsonl"
-format: jsonl
-key: event_id
-columns:
-  event_id: {from: id, type: string, required: true}
-  user_id: {from: user, type: string, required: true}
-  at: {from: time, type: datetime, format: "%Y-%m-%dT%H:%M:%S%z", required: true}
-  followed: {from: followed, type: epoch_seconds}
-  count: {from: n, type: integer, min: 0}
-"""
-
-
-def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(text.encode(encoding))
-    return path
+from tests.support.inputs import EVENTS_CONTRACT, ORDERS_CONTRACT, write
 
 
 @pytest.fixture

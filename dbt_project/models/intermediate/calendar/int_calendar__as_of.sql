@@ -1,7 +1,4 @@
--- The reporting day that every window, recency and tenure in the marts is measured from: the
--- `as_of_date` var when it is set, else the date of the latest order or interaction in the
--- warehouse (so rebuilding old data gives the same figures whenever it runs). Events dated after
--- the day of the run (China time) are typos or broken clocks: they never push the day ahead.
+-- The reporting day that every window, recency and tenure in the marts is measured from.
 {%- set as_of = var('as_of_date') | string if var('as_of_date') else '' %}
 {%- if as_of %}{% do modules.datetime.datetime.strptime(as_of, '%Y-%m-%d') %}{% endif %}
 with
@@ -23,11 +20,14 @@ run_day as (
 ),
 
 latest_events as (
-    select max(event_at) as latest_at from interactions where cast(event_at as date) <= (select run_date from run_day)
+    select max(event_at) as latest_at from interactions
+    where cast(event_at as date) <= (select run_day.run_date from run_day)
     union all
-    select max(paid_at) from online_orders where cast(paid_at as date) <= (select run_date from run_day)
+    select max(paid_at) from online_orders
+    where cast(paid_at as date) <= (select run_day.run_date from run_day)
     union all
-    select max(sold_at) from pos_receipts where cast(sold_at as date) <= (select run_date from run_day)
+    select max(sold_at) from pos_receipts
+    where cast(sold_at as date) <= (select run_day.run_date from run_day)
 ),
 
 latest as (
@@ -36,11 +36,11 @@ latest as (
 
 final as (
     select
-        {% if as_of -%}
+            {% if as_of -%}
         cast('{{ as_of }}' as date) as as_of_date,
         'var as_of_date' as as_of_source
         {%- else -%}
-        coalesce(cast(latest_at as date), (select run_date from run_day)) as as_of_date,
+        coalesce(cast(latest_at as date), (select run_day.run_date from run_day)) as as_of_date,
         'latest event' as as_of_source
         {%- endif %}
     from latest

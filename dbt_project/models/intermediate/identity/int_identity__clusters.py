@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import polars as pl
 
-from scrm.identity import cluster
+from transform.identity import cluster
 
 
 def model(dbt, session):

@@ -1,8 +1,4 @@
--- Edges of the identity graph. Records sharing a usable identifier value are joined as a star
--- around the value's first record (n - 1 edges, not n squared); each edge keeps the rule and the
--- identifier that made it. Values shared by a never-link pair are dropped (unmerge).
--- Incremental: the edges of the values a changed record carries or carried are replaced; a
--- value that links nobody any more leaves a placeholder row that the post-hook deletes.
+-- Edges of the identity graph.
 {{ config(
     materialized='incremental',
     unique_key=['identifier_type', 'identifier_value'],
@@ -14,11 +10,14 @@ with
 {{ identifier_values_in_scope(ref('int_identity__identifiers')) }},
 
 identifier_values as (
-    select identifier_values.*, in_scope.last_changed_at
+    select
+        identifier_values.*,
+        in_scope.last_changed_at
     from {{ ref('int_identity__identifier_values') }} as identifier_values
     inner join in_scope
-        on identifier_values.identifier_type = in_scope.identifier_type
-        and identifier_values.identifier_value = in_scope.identifier_value
+        on
+            identifier_values.identifier_type = in_scope.identifier_type
+            and identifier_values.identifier_value = in_scope.identifier_value
 ),
 
 never_link as (
@@ -35,8 +34,9 @@ usable as (
         identifier_values.last_changed_at
     from identifiers
     inner join identifier_values
-        on identifiers.identifier_type = identifier_values.identifier_type
-        and identifiers.identifier_value = identifier_values.identifier_value
+        on
+            identifiers.identifier_type = identifier_values.identifier_type
+            and identifiers.identifier_value = identifier_values.identifier_value
     where not identifier_values.is_quarantined
 ),
 
@@ -48,17 +48,19 @@ unlinked_values as (
     inner join usable as side_a
         on never_link.record_key_a = side_a.record_key
     inner join usable as side_b
-        on never_link.record_key_b = side_b.record_key
-        and side_a.identifier_type = side_b.identifier_type
-        and side_a.identifier_value = side_b.identifier_value
+        on
+            never_link.record_key_b = side_b.record_key
+            and side_a.identifier_type = side_b.identifier_type
+            and side_a.identifier_value = side_b.identifier_value
 ),
 
 linkable as (
     select usable.*
     from usable
     left join unlinked_values
-        on usable.identifier_type = unlinked_values.identifier_type
-        and usable.identifier_value = unlinked_values.identifier_value
+        on
+            usable.identifier_type = unlinked_values.identifier_type
+            and usable.identifier_value = unlinked_values.identifier_value
     where unlinked_values.identifier_value is null
 ),
 
@@ -97,8 +99,9 @@ placeholders as (
         in_scope.last_changed_at
     from in_scope
     left join edges
-        on in_scope.identifier_type = edges.identifier_type
-        and in_scope.identifier_value = edges.identifier_value
+        on
+            in_scope.identifier_type = edges.identifier_type
+            and in_scope.identifier_value = edges.identifier_value
     where edges.identifier_value is null
 )
 

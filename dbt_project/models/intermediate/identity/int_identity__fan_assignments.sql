@@ -1,17 +1,11 @@
 {{ config(materialized='incremental', full_refresh=false) }}
--- The history of which fan each record belongs to: a row when a record first appears or moves
--- to another fan. Fan ids are stable: a cluster keeps the id its records had; when clusters
--- merge the oldest id survives; when a fan splits, the part holding most of its records keeps
--- the id and the others get new ones. identity_changes reads the moves back as merges/splits.
--- Only clusters recomputed since the last assignment are looked at (a cluster holds whole fans,
--- so the rules above see every record they need). Never rebuilt by a full refresh: the ids
--- would change.
+-- The history of which fan each record belongs to.
 with
 
 clusters as (
     select * from {{ ref('int_identity__clusters') }}
     {% if is_incremental() %}
-    where clustered_at > (select max(assigned_at) from {{ this }})
+    where clustered_at > (select max(previous.assigned_at) from {{ this }} as previous)
     {% endif %}
 ),
 
@@ -57,7 +51,7 @@ claims as (
 owned as (
     select
         *,
-        row_number() over (partition by fan_id order by records desc, cluster_key) as claim_rank
+        row_number() over (partition by fan_id order by records desc, cluster_key asc) as claim_rank
     from claims
 ),
 
@@ -84,8 +78,9 @@ candidates as (
         'F' || substr(md5(clusters.cluster_key), 1, 15) as derived_fan_id
     from clusters
     left join surviving
-        on clusters.cluster_key = surviving.cluster_key
-        and surviving.age_rank = 1
+        on
+            clusters.cluster_key = surviving.cluster_key
+            and surviving.age_rank = 1
 ),
 
 assigned as (

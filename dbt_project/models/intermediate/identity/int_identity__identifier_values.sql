@@ -1,8 +1,4 @@
--- One row per identifier value: how many records and profiles it joins, from which sources,
--- and whether it may link anyone. Over-merging is the worst failure, so a value that is
--- blocklisted, has no rule, or is shared beyond its rule's limits is quarantined.
--- Incremental: only the values that a changed record carries or carried are judged again.
--- A value no record carries any more is deleted (post-hook).
+-- One row per identifier value: may it link, or is it quarantined and why.
 -- depends_on: {{ ref('identity_blocklist') }} (its patterns are read at compile time)
 {{ config(
     materialized='incremental',
@@ -65,7 +61,8 @@ blocked as (
             {% if patterns -%}
             case
                 {%- for identifier_type, pattern, reason in patterns %}
-                when identifier_type = {{ sql_string(identifier_type) }}
+                when
+                    identifier_type = {{ sql_string(identifier_type) }}
                     and {{ regex_full_match('identifier_value', sql_string(pattern)) }} then {{ sql_string(reason) }}
                 {%- endfor %}
             end
@@ -92,27 +89,33 @@ judged as (
             when rules.rule_name is null then 'no rule for this identifier type'
             when blocked.block_reason is not null then 'blocklisted: ' || blocked.block_reason
             when per_value.most_profiles_in_one_source > rules.max_profiles_per_value
-                then 'on ' || cast(per_value.most_profiles_in_one_source as varchar)
+                then
+                    'on ' || cast(per_value.most_profiles_in_one_source as varchar)
                     || ' profiles of one source (limit ' || cast(rules.max_profiles_per_value as varchar) || ')'
             when surnames.surnames > rules.max_surnames_per_value
-                then 'used under ' || cast(surnames.surnames as varchar)
+                then
+                    'used under ' || cast(surnames.surnames as varchar)
                     || ' surnames (limit ' || cast(rules.max_surnames_per_value as varchar) || '): a shared number'
             when per_value.records > rules.max_records_per_value
-                then 'on ' || cast(per_value.records as varchar)
+                then
+                    'on ' || cast(per_value.records as varchar)
                     || ' records (limit ' || cast(rules.max_records_per_value as varchar) || ')'
         end as quarantine_reason
     from in_scope
     left join per_value
-        on in_scope.identifier_type = per_value.identifier_type
-        and in_scope.identifier_value = per_value.identifier_value
+        on
+            in_scope.identifier_type = per_value.identifier_type
+            and in_scope.identifier_value = per_value.identifier_value
     left join rules
         on in_scope.identifier_type = rules.identifier_type
     left join blocked
-        on per_value.identifier_type = blocked.identifier_type
-        and per_value.identifier_value = blocked.identifier_value
+        on
+            per_value.identifier_type = blocked.identifier_type
+            and per_value.identifier_value = blocked.identifier_value
     left join surnames
-        on per_value.identifier_type = surnames.identifier_type
-        and per_value.identifier_value = surnames.identifier_value
+        on
+            per_value.identifier_type = surnames.identifier_type
+            and per_value.identifier_value = surnames.identifier_value
 ),
 
 final as (

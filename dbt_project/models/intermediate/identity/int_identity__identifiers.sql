@@ -1,9 +1,5 @@
 {{ config(materialized='incremental', unique_key='record_key', incremental_strategy='delete+insert') }}
--- Every identifier every record carries, normalised in staging. Masked phones are null there,
--- so they never appear here. Referral codes are not identifiers: they name somebody else.
--- Incremental: only records whose latest version was loaded since the last build are
--- replaced. An identifier a record no longer carries stays as a tombstone (is_current false)
--- until the record changes again, so the values it left are recomputed downstream too.
+-- Every identifier every record carries, normalised in staging.
 with
 
 member_cards as (
@@ -34,37 +30,110 @@ identifiers as (
         _loaded_at
     from member_cards
     union all
-    select {{ record_key('member_cards', 'card_no') }}, 'phone', phone_normalized, _loaded_at from member_cards
+    select
+        {{ record_key('member_cards', 'card_no') }},
+        'phone',
+        phone_normalized,
+        _loaded_at
+    from member_cards
     union all
-    select {{ record_key('member_cards', 'card_no') }}, 'email', email_normalized, _loaded_at from member_cards
+    select
+        {{ record_key('member_cards', 'card_no') }},
+        'email',
+        email_normalized,
+        _loaded_at
+    from member_cards
     union all
-    select {{ record_key('member_cards', 'card_no') }}, 'unionid', unionid, _loaded_at from member_cards
+    select
+        {{ record_key('member_cards', 'card_no') }},
+        'unionid',
+        unionid,
+        _loaded_at
+    from member_cards
     union all
-    select {{ record_key('member_cards', 'card_no') }}, 'wechat_openid', wechat_openid, _loaded_at from member_cards
+    select
+        {{ record_key('member_cards', 'card_no') }},
+        'wechat_openid',
+        wechat_openid,
+        _loaded_at
+    from member_cards
     union all
-    select {{ record_key('wechat_followers', 'openid') }}, 'wechat_openid', openid, _loaded_at from wechat_followers
+    select
+        {{ record_key('wechat_followers', 'openid') }},
+        'wechat_openid',
+        openid,
+        _loaded_at
+    from wechat_followers
     union all
-    select {{ record_key('wechat_followers', 'openid') }}, 'unionid', unionid, _loaded_at from wechat_followers
+    select
+        {{ record_key('wechat_followers', 'openid') }},
+        'unionid',
+        unionid,
+        _loaded_at
+    from wechat_followers
     union all
-    select {{ record_key('weibo_followers', 'weibo_uid') }}, 'weibo_uid', weibo_uid, _loaded_at from weibo_followers
+    select
+        {{ record_key('weibo_followers', 'weibo_uid') }},
+        'weibo_uid',
+        weibo_uid,
+        _loaded_at
+    from weibo_followers
     union all
-    select {{ record_key('weibo_followers', 'weibo_uid') }}, 'phone', phone_normalized, _loaded_at from weibo_followers
+    select
+        {{ record_key('weibo_followers', 'weibo_uid') }},
+        'phone',
+        phone_normalized,
+        _loaded_at
+    from weibo_followers
     union all
-    select {{ record_key('online_orders', 'order_id') }}, 'platform_buyer', platform || ':' || buyer_id, _loaded_at
+    select
+        {{ record_key('online_orders', 'order_id') }},
+        'platform_buyer',
+        platform || ':' || buyer_id,
+        _loaded_at
     from online_orders
     where platform != 'miniprogram'
     union all
-    select {{ record_key('online_orders', 'order_id') }}, 'miniprogram_openid', miniprogram_openid, _loaded_at from online_orders
+    select
+        {{ record_key('online_orders', 'order_id') }},
+        'miniprogram_openid',
+        miniprogram_openid,
+        _loaded_at
+    from online_orders
     union all
-    select {{ record_key('online_orders', 'order_id') }}, 'phone', receiver_phone_normalized, _loaded_at from online_orders
+    select
+        {{ record_key('online_orders', 'order_id') }},
+        'phone',
+        receiver_phone_normalized,
+        _loaded_at
+    from online_orders
     union all
-    select {{ record_key('online_orders', 'order_id') }}, 'unionid', unionid, _loaded_at from online_orders
+    select
+        {{ record_key('online_orders', 'order_id') }},
+        'unionid',
+        unionid,
+        _loaded_at
+    from online_orders
     union all
-    select {{ record_key('pos_receipts', 'receipt_no') }}, 'member_card', member_card_no, _loaded_at from pos_receipts
+    select
+        {{ record_key('pos_receipts', 'receipt_no') }},
+        'member_card',
+        member_card_no,
+        _loaded_at
+    from pos_receipts
     union all
-    select {{ record_key('pos_receipts', 'receipt_no') }}, 'phone', phone_normalized, _loaded_at from pos_receipts
+    select
+        {{ record_key('pos_receipts', 'receipt_no') }},
+        'phone',
+        phone_normalized,
+        _loaded_at
+    from pos_receipts
     union all
-    select {{ record_key('pos_receipts', 'receipt_no') }}, 'pos_receipt', coalesce(original_receipt_no, receipt_no), _loaded_at
+    select
+        {{ record_key('pos_receipts', 'receipt_no') }},
+        'pos_receipt',
+        coalesce(original_receipt_no, receipt_no),
+        _loaded_at
     from pos_receipts
 ),
 
@@ -77,17 +146,21 @@ present as (
         true as is_current,
         identifiers._loaded_at as changed_at
     from identifiers
-    where identifiers.identifier_value is not null
-    {% if is_incremental() %}
+    where
+        identifiers.identifier_value is not null
+        {% if is_incremental() %}
         and identifiers._loaded_at > {{ watermark('changed_at') }}
-    {% endif %}
+        {% endif %}
 )
 
 {% if is_incremental() %}
 ,
 
 touched as (
-    select distinct record_key, changed_at from present
+    select distinct
+        record_key,
+        changed_at
+    from present
 ),
 
 left_behind as (
@@ -102,9 +175,10 @@ left_behind as (
     inner join touched
         on previous.record_key = touched.record_key
     left join present
-        on previous.record_key = present.record_key
-        and previous.identifier_type = present.identifier_type
-        and previous.identifier_value = present.identifier_value
+        on
+            previous.record_key = present.record_key
+            and previous.identifier_type = present.identifier_type
+            and previous.identifier_value = present.identifier_value
     where previous.is_current and present.record_key is null
 )
 

@@ -30,13 +30,33 @@ records as (
         cast(opened_on as timestamp) as first_seen_at
     from member_cards
     union all
-    select 'wechat_followers', openid, null, coalesce(subscribed_at, unsubscribed_at) from wechat_followers
+    select
+        'wechat_followers',
+        openid,
+        null,
+        coalesce(subscribed_at, unsubscribed_at)
+    from wechat_followers
     union all
-    select 'weibo_followers', weibo_uid, screen_name, followed_at from weibo_followers
+    select
+        'weibo_followers',
+        weibo_uid,
+        screen_name,
+        followed_at
+    from weibo_followers
     union all
-    select 'online_orders', order_id, receiver_name, paid_at from online_orders
+    select
+        'online_orders',
+        order_id,
+        receiver_name,
+        paid_at
+    from online_orders
     union all
-    select 'pos_receipts', receipt_no, null, sold_at from pos_receipts
+    select
+        'pos_receipts',
+        receipt_no,
+        null,
+        sold_at
+    from pos_receipts
 ),
 
 keyed as (

@@ -1,6 +1,4 @@
--- The records to forget: every record of a fan that holds an identifier someone asked to be
--- forgotten by. A quarantined identifier (a junk or shared number) links strangers, so for it
--- only the records carrying it are forgotten, not their fans.
+-- The records to forget.
 with
 
 requests as (
@@ -26,11 +24,13 @@ matched as (
         coalesce(identifier_values.is_quarantined, false) as is_quarantined
     from identifiers
     inner join requests
-        on identifiers.identifier_type = requests.identifier_type
-        and identifiers.identifier_value = requests.identifier_value_normalized
+        on
+            identifiers.identifier_type = requests.identifier_type
+            and identifiers.identifier_value = requests.identifier_value_normalized
     left join identifier_values
-        on identifiers.identifier_type = identifier_values.identifier_type
-        and identifiers.identifier_value = identifier_values.identifier_value
+        on
+            identifiers.identifier_type = identifier_values.identifier_type
+            and identifiers.identifier_value = identifier_values.identifier_value
 ),
 
 erased_fans as (

@@ -1,5 +1,4 @@
--- Every fan and each referrer above it on its referral chain (credited edges only, which hold
--- no loops), with the number of steps between them.
+-- Every fan and each referrer above it on its referral chain (credited edges only).
 {%- set max_depth = var('referral_programme')['max_chain_depth'] %}
 with recursive
 
@@ -8,16 +7,24 @@ referral_edges as (
 ),
 
 credited as (
-    select referee_fan_id, referrer_fan_id
+    select
+        referee_fan_id,
+        referrer_fan_id
     from referral_edges
     where is_credited
 ),
 
 ancestry (fan_id, ancestor_fan_id, distance) as (
-    select referee_fan_id, referrer_fan_id, 1
+    select
+        referee_fan_id,
+        referrer_fan_id,
+        1
     from credited
     union all
-    select ancestry.fan_id, credited.referrer_fan_id, ancestry.distance + 1
+    select
+        ancestry.fan_id,
+        credited.referrer_fan_id,
+        ancestry.distance + 1
     from ancestry
     inner join credited
         on ancestry.ancestor_fan_id = credited.referee_fan_id

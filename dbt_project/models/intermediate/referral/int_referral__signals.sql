@@ -1,7 +1,4 @@
--- Every referral the sources record, as a pair of source records:
---   wechat_qr    a follow through a QR code whose scene string is ref_<campaign>_<referrer openid>
---   invite_code  a member card opened with another member's card number as invite code
---   order_code   an online order that entered a member's card number as referral code
+-- Every referral the sources record, as a pair of source records.
 with
 
 wechat_followers as (

@@ -1,8 +1,4 @@
--- Signs of bought followers, per fan that follows on WeChat:
---   bulk subscribe    the follow came with at least bulk_subscribe_min_neighbours other follows
---                     within bulk_subscribe_window_minutes, and more than bulk_subscribe_multiplier
---                     times the neighbours expected by chance at the account's average follow rate
---   default profile   the follower record has no unionid, no city and no gender
+-- Signs of bought followers, per fan that follows on WeChat.
 {%- set cfg = var('trust') %}
 {%- set window_minutes = cfg['bulk_subscribe_window_minutes'] %}
 with
@@ -43,7 +39,7 @@ flagged as (
         follows.has_default_profile,
         follows.neighbours,
         follows.neighbours >= {{ cfg['bulk_subscribe_min_neighbours'] }}
-            and follows.neighbours > {{ cfg['bulk_subscribe_multiplier'] }} * coalesce(follow_rate.expected_neighbours, 0)
+        and follows.neighbours > {{ cfg['bulk_subscribe_multiplier'] }} * coalesce(follow_rate.expected_neighbours, 0)
             as is_bulk_subscribe
     from follows
     cross join follow_rate

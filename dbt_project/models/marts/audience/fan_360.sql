@@ -1,7 +1,4 @@
--- One row per fan with everything a marketer may select on: the profile, the silos, consent,
--- and the scores of the engagement, trust, referral and lifecycle marts. Segment rules may use
--- every documented column not marked as personal data; the contact columns (phone, e-mail,
--- WeChat openid) only leave in the form a segment's definition allows.
+-- One row per fan with everything a marketer may select on.
 with
 
 fans as (

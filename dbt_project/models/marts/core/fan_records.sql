@@ -1,5 +1,4 @@
--- Every source record and the fan it belongs to now; records of people who asked to be
--- forgotten are left out here, so every mart built on this one forgets them too.
+-- Every source record and the fan it belongs to now.
 with
 
 current_assignment as (

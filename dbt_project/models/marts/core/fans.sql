@@ -1,11 +1,4 @@
--- The unified fan profile: one row per fan. Survivorship:
---   name    member card (latest card) > online order receiver (latest) > WeChat nickname > Weibo name
---   phone   the most recently seen usable number on any record (quarantined numbers never count)
---   e-mail  the latest member card's
---   city    member card > latest online order > WeChat profile > Weibo profile
--- Consent per channel: contactable when some record gave consent and no record of the fan
--- withdrew it (an opt-out anywhere wins for that channel). WeChat consent is following the
--- official account; SMS and e-mail come from the member card.
+-- The unified fan profile.
 with
 
 fan_records as (
@@ -65,8 +58,9 @@ cards as (
     select
         fan_records.fan_id,
         member_cards.*,
-        row_number() over (partition by fan_records.fan_id order by member_cards.updated_at desc, member_cards.card_no)
-            as recency
+        row_number() over (
+            partition by fan_records.fan_id order by member_cards.updated_at desc, member_cards.card_no asc
+        ) as recency
     from member_cards
     inner join fan_records
         on fan_records.record_key = {{ record_key('member_cards', 'member_cards.card_no') }}
@@ -125,19 +119,31 @@ latest_order as (
 ),
 
 phones_seen as (
-    select fan_records.fan_id, member_cards.phone_normalized as phone, member_cards.updated_at as seen_at
+    select
+        fan_records.fan_id,
+        member_cards.phone_normalized as phone,
+        member_cards.updated_at as seen_at
     from member_cards
     inner join fan_records on fan_records.record_key = {{ record_key('member_cards', 'member_cards.card_no') }}
     union all
-    select fan_records.fan_id, online_orders.receiver_phone_normalized, online_orders.paid_at
+    select
+        fan_records.fan_id,
+        online_orders.receiver_phone_normalized,
+        online_orders.paid_at
     from online_orders
     inner join fan_records on fan_records.record_key = {{ record_key('online_orders', 'online_orders.order_id') }}
     union all
-    select fan_records.fan_id, pos_receipts.phone_normalized, pos_receipts.sold_at
+    select
+        fan_records.fan_id,
+        pos_receipts.phone_normalized,
+        pos_receipts.sold_at
     from pos_receipts
     inner join fan_records on fan_records.record_key = {{ record_key('pos_receipts', 'pos_receipts.receipt_no') }}
     union all
-    select fan_records.fan_id, weibo_followers.phone_normalized, weibo_followers.followed_at
+    select
+        fan_records.fan_id,
+        weibo_followers.phone_normalized,
+        weibo_followers.followed_at
     from weibo_followers
     inner join fan_records on fan_records.record_key = {{ record_key('weibo_followers', 'weibo_followers.weibo_uid') }}
 ),
@@ -146,12 +152,13 @@ latest_phone as (
     select
         phones_seen.fan_id,
         phones_seen.phone,
-        row_number() over (partition by phones_seen.fan_id order by phones_seen.seen_at desc, phones_seen.phone)
+        row_number() over (partition by phones_seen.fan_id order by phones_seen.seen_at desc, phones_seen.phone asc)
             as recency
     from phones_seen
     inner join identifier_values
-        on identifier_values.identifier_type = 'phone'
-        and identifier_values.identifier_value = phones_seen.phone
+        on
+            phones_seen.phone = identifier_values.identifier_value
+            and identifier_values.identifier_type = 'phone'
     where not identifier_values.is_quarantined
 ),
 
@@ -183,7 +190,7 @@ final as (
 
         -- who
         coalesce(cards.member_name, latest_order.receiver_name, followers.nickname, weibo.screen_name) as fan_name,
-        latest_phone.phone as phone,
+        latest_phone.phone,
         cards.email_normalized as email,
         coalesce(cards.gender, followers.gender, weibo.gender) as gender,
         cards.birthday,
@@ -204,9 +211,9 @@ final as (
 
         -- consent: an opt-out anywhere wins for that channel
         coalesce(card_summary.has_sms_opt_in and not card_summary.has_sms_opt_out, false)
-            and latest_phone.phone is not null as is_sms_contactable,
+        and latest_phone.phone is not null as is_sms_contactable,
         coalesce(card_summary.has_email_opt_in and not card_summary.has_email_opt_out, false)
-            and cards.email_normalized is not null as is_email_contactable,
+        and cards.email_normalized is not null as is_email_contactable,
         coalesce(follower_summary.has_wechat_subscription and not follower_summary.has_wechat_unsubscribe, false)
             as is_wechat_contactable,
 

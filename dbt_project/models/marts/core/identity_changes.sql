@@ -1,6 +1,4 @@
--- Merges and splits of fans, run by run, and the edge that caused each merge. A merge moves
--- records into a fan that already existed (the older id survives); a split moves them to a
--- new fan (the larger part kept the id).
+-- Merges and splits of fans, run by run, and the edge that caused each merge.
 with
 
 assignments as (
@@ -31,12 +29,15 @@ moved as (
     from moves
     left join erased
         on moves.record_key = erased.record_key
-    where moves.previous_fan_id is not null and moves.previous_fan_id != moves.fan_id
+    where
+        moves.previous_fan_id is not null and moves.previous_fan_id != moves.fan_id
         and erased.record_key is null
 ),
 
 fan_born as (
-    select fan_id, min(assigned_at) as first_assigned_at
+    select
+        fan_id,
+        min(assigned_at) as first_assigned_at
     from assignments
     group by fan_id
 ),
@@ -55,9 +56,17 @@ grouped as (
 
 edge_ends as (
     -- each edge from both of its ends, so that the joins below are equality joins
-    select record_key_from as record_key, record_key_to as other_key, edges.* from edges
+    select
+        edges.record_key_from as record_key,
+        edges.record_key_to as other_key,
+        edges.*
+    from edges
     union all
-    select record_key_to, record_key_from, edges.* from edges
+    select
+        edges.record_key_to,
+        edges.record_key_from,
+        edges.*
+    from edges
 ),
 
 bridges as (
@@ -76,10 +85,11 @@ bridges as (
     inner join edge_ends
         on moved.record_key = edge_ends.record_key
     left join moved as other_side
-        on other_side.run_id = moved.run_id
-        and other_side.record_key = edge_ends.other_key
+        on
+            moved.run_id = other_side.run_id
+            and edge_ends.other_key = other_side.record_key
     left join erased
-        on erased.record_key = edge_ends.other_key
+        on edge_ends.other_key = erased.record_key
     where other_side.record_key is null and erased.record_key is null
 ),
 
@@ -100,9 +110,10 @@ final as (
     inner join fan_born
         on grouped.fan_id = fan_born.fan_id
     left join bridges
-        on grouped.run_id = bridges.run_id
-        and grouped.previous_fan_id = bridges.previous_fan_id
-        and bridges.bridge_rank = 1
+        on
+            grouped.run_id = bridges.run_id
+            and grouped.previous_fan_id = bridges.previous_fan_id
+            and bridges.bridge_rank = 1
 )
 
 select * from final

@@ -1,7 +1,4 @@
 -- Interaction events keyed by fan, through the follower record of the account they came from.
--- Incremental: new events are added; an event is rebuilt when its follower record moves to
--- another fan (or first appears); events of erased follower records are deleted.
--- depends_on: {{ ref('int_privacy__erased_records') }}
 {{ config(
     materialized='incremental',
     unique_key='event_id',
@@ -39,7 +36,8 @@ keyed as (
 {% if is_incremental() %}
 changed as (
     -- new events, and events whose follower record moved to another fan (or first appeared)
-    select event_id from keyed where _loaded_at > {{ watermark('refreshed_at') }}
+    select event_id from keyed
+    where _loaded_at > {{ watermark('refreshed_at') }}
     union
     select keyed.event_id
     from keyed

@@ -1,7 +1,4 @@
 -- Online orders and offline sales in one fact, keyed by fan, net of refunds and returns.
--- Incremental: an order is rebuilt when a new version of it (a refund) or a return of it
--- arrives, or when its record moves to another fan; orders of erased records are deleted.
--- depends_on: {{ ref('int_privacy__erased_records') }}
 {{ config(
     materialized='incremental',
     unique_key='order_key',
@@ -83,9 +80,11 @@ unioned as (
 {% if is_incremental() %}
 changed as (
     -- new versions (refunds), new returns, and orders whose record moved to another fan
-    select order_key from unioned where _loaded_at > {{ watermark('refreshed_at') }}
+    select order_key from unioned
+    where _loaded_at > {{ watermark('refreshed_at') }}
     union
-    select record_key from current_assignments where assigned_at > {{ watermark('refreshed_at') }}
+    select record_key from current_assignments
+    where assigned_at > {{ watermark('refreshed_at') }}
 ),
 {% endif %}
 

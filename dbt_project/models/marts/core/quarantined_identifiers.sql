@@ -20,8 +20,9 @@ final as (
         identifier_values.quarantine_reason
     from identifier_values
     left join requests
-        on identifier_values.identifier_type = requests.identifier_type
-        and identifier_values.identifier_value = requests.identifier_value_normalized
+        on
+            identifier_values.identifier_type = requests.identifier_type
+            and identifier_values.identifier_value = requests.identifier_value_normalized
     where identifier_values.is_quarantined and requests.request_id is null
 )
 

@@ -1,11 +1,4 @@
--- Engagement per fan, measured on the fan's own interactions (brand replies are the brand's)
--- up to the reporting day, and an engagement score 0-100:
---   interactions  100 x min(1, ln(1 + weighted interactions in 90 days) / ln(1 + weighted_interactions_cap))
---   recency       100 x max(0, 1 - days since the last interaction / 90); 0 without interactions
---   active days   100 x min(1, active days in 90 days / active_days_cap)
---   purchases     100 x (R + F + M - 3) / 12 from fan_rfm; 0 for fans who never purchased
---   score         the weighted sum of the four (weights in the `engagement` var), one decimal
--- Tier: high at or above tiers.high, medium at or above tiers.medium, low above 0, else dormant.
+-- Engagement per fan: windowed counts, recency, active days and the engagement score.
 {%- set cfg = var('engagement') %}
 {%- set event_weights = cfg['event_weights'] %}
 {%- set weights = cfg['weights'] %}
@@ -31,10 +24,11 @@ events as (
     select
         interactions.*,
         cast(interactions.event_at as date) as event_date,
-        {{ dbt.datediff('cast(interactions.event_at as date)', 'as_of.as_of_date', 'day') }} as days_ago
+        {{ dbt.datediff('cast(interactions.event_at as date)', 'as_of.as_of_date', 'day') }} as days_ago  -- noqa: LT05
     from interactions
     cross join as_of
-    where interactions.fan_id is not null
+    where
+        interactions.fan_id is not null
         and cast(interactions.event_at as date) <= as_of.as_of_date
 ),
 
@@ -113,7 +107,8 @@ components as (
         fan_rfm.f_score,
         fan_rfm.m_score,
         100.0 * least(
-            1.0, ln(1 + coalesce(activity.weighted_interactions_90d, 0)) / ln(1 + {{ cfg['weighted_interactions_cap'] }})
+            1.0,
+            ln(1 + coalesce(activity.weighted_interactions_90d, 0)) / ln(1 + {{ cfg['weighted_interactions_cap'] }})
         ) as interactions_component,
         coalesce(100.0 * greatest(0.0, 1 - activity.days_since_last_interaction / 90.0), 0) as recency_component,
         100.0 * least(1.0, coalesce(activity.active_days_90d, 0) / {{ cfg['active_days_cap'] }}.0)

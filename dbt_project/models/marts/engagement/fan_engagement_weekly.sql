@@ -1,5 +1,4 @@
--- Per fan per week (weeks start on Monday), the weeks in which the fan did something: own
--- interactions, active days, two-way exchanges, purchases and net spend. For trends.
+-- Per fan per week (weeks start on Monday), the weeks in which the fan did something.
 with
 
 interactions as (
@@ -55,8 +54,9 @@ final as (
         coalesce(weekly_orders.net_spend_yuan, 0) as net_spend_yuan
     from weekly_interactions
     full outer join weekly_orders
-        on weekly_interactions.fan_id = weekly_orders.fan_id
-        and weekly_interactions.week_start_date = weekly_orders.week_start_date
+        on
+            weekly_interactions.fan_id = weekly_orders.fan_id
+            and weekly_interactions.week_start_date = weekly_orders.week_start_date
 )
 
 select * from final

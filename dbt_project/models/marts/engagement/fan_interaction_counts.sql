@@ -1,5 +1,4 @@
--- Each fan's own interactions by channel (platform) and type over 7, 30 and 90 days and in
--- total, up to the reporting day: the detail behind fan_engagement, in long form for BI.
+-- Each fan's own interactions by channel and type over 7, 30 and 90 days and in total.
 with
 
 interactions as (
@@ -16,10 +15,11 @@ events as (
         interactions.platform,
         interactions.event_type,
         interactions.event_at,
-        {{ dbt.datediff('cast(interactions.event_at as date)', 'as_of.as_of_date', 'day') }} as days_ago
+        {{ dbt.datediff('cast(interactions.event_at as date)', 'as_of.as_of_date', 'day') }} as days_ago  -- noqa: LT05
     from interactions
     cross join as_of
-    where interactions.fan_id is not null
+    where
+        interactions.fan_id is not null
         and not interactions.is_brand_reply
         and cast(interactions.event_at as date) <= as_of.as_of_date
 ),

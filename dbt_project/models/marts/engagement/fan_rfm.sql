@@ -1,10 +1,4 @@
--- Purchases per fan and RFM in quintiles. A purchase is an order (online or offline) still worth
--- something after refunds and returns (net > 0); a refund counts whenever it arrives.
---   recency    days from the last purchase to the reporting day
---   frequency  purchases in the last rfm_window_days
---   monetary   net yuan of those purchases
--- Each is scored 1-5 among the fans who ever purchased: 1 + floor(5 x share of those buyers
--- whose value is strictly worse), capped at 5. Equal values share the lower score.
+-- Purchases per fan and RFM in quintiles.
 {%- set rfm_window_days = var('engagement')['rfm_window_days'] %}
 with
 
@@ -60,13 +54,18 @@ purchase_summary as (
         {{ dbt.datediff('cast(max(purchases.ordered_at) as date)', 'max(as_of.as_of_date)', 'day') }}
             as days_since_last_purchase,
         sum(
-            case when cast(purchases.ordered_at as date)
-                > {{ dbt.dateadd('day', -rfm_window_days, 'as_of.as_of_date') }} then 1 else 0 end
+            case
+                when
+                    cast(purchases.ordered_at as date)
+                    > {{ dbt.dateadd('day', -rfm_window_days, 'as_of.as_of_date') }} then 1
+                else 0
+            end
         ) as frequency,
         sum(
-            case when cast(purchases.ordered_at as date)
+            case when
+                cast(purchases.ordered_at as date)
                 > {{ dbt.dateadd('day', -rfm_window_days, 'as_of.as_of_date') }} then purchases.net_amount_yuan
-                else 0 end
+            else 0 end
         ) as monetary_yuan
     from purchases
     cross join as_of

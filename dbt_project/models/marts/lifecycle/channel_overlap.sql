@@ -1,5 +1,4 @@
--- How many fans appear in each combination of the four silos (member card, social, online,
--- offline): the picture of how far the silos have been joined (the seed's trend 6).
+-- How many fans appear in each combination of the four silos (member card, social, online, offline).
 with
 
 fans as (
@@ -8,10 +7,10 @@ fans as (
 
 combinations as (
     select
-        is_member,
-        is_social_follower,
-        is_online_buyer,
-        is_offline_buyer,
+        fans.is_member,
+        fans.is_social_follower,
+        fans.is_online_buyer,
+        fans.is_offline_buyer,
         {{ silo_count() }} as silo_count,
         count(*) as fans
     from fans
@@ -32,14 +31,14 @@ labelled as (
 
 final as (
     select
-        ltrim(silo_list, '+') as silo_combination,
-        is_member,
-        is_social_follower,
-        is_online_buyer,
-        is_offline_buyer,
-        silo_count,
-        fans,
-        1.0 * fans / sum(fans) over () as share_of_fans
+        ltrim(labelled.silo_list, '+') as silo_combination,
+        labelled.is_member,
+        labelled.is_social_follower,
+        labelled.is_online_buyer,
+        labelled.is_offline_buyer,
+        labelled.silo_count,
+        labelled.fans,
+        1.0 * labelled.fans / sum(labelled.fans) over () as share_of_fans
     from labelled
 )
 

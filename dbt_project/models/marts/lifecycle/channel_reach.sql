@@ -1,6 +1,4 @@
--- One row: how far the silos have been joined. Fans in two or more silos, and the share of
--- offline (and online) buyers the brand can now reach on WeChat: buyers whose fan follows the
--- official account and never unfollowed.
+-- One row: how many offline buyers the brand can reach on WeChat.
 with
 
 fans as (
@@ -16,12 +14,12 @@ final as (
         sum(case when is_offline_buyer and is_wechat_contactable then 1 else 0 end)
             as offline_buyers_reachable_on_wechat,
         1.0 * sum(case when is_offline_buyer and is_wechat_contactable then 1 else 0 end)
-            / nullif(sum(case when is_offline_buyer then 1 else 0 end), 0) as share_offline_reachable_on_wechat,
+        / nullif(sum(case when is_offline_buyer then 1 else 0 end), 0) as share_offline_reachable_on_wechat,
         sum(case when is_online_buyer then 1 else 0 end) as online_buyers,
         sum(case when is_online_buyer and is_wechat_contactable then 1 else 0 end)
             as online_buyers_reachable_on_wechat,
         1.0 * sum(case when is_online_buyer and is_wechat_contactable then 1 else 0 end)
-            / nullif(sum(case when is_online_buyer then 1 else 0 end), 0) as share_online_reachable_on_wechat
+        / nullif(sum(case when is_online_buyer then 1 else 0 end), 0) as share_online_reachable_on_wechat
     from fans
 )
 

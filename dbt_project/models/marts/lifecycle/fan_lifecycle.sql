@@ -1,18 +1,4 @@
--- Each fan's rung on the seed's ladder customer -> user -> fan -> friend, when each rung was
--- reached, and the seed's four community steps. The highest rung reached wins:
---   friend     has referred someone who converted (reached when the first one converted)
---   fan        follows on WeChat or Weibo and interacts (reached at the later of the first
---              follow and the first interaction)
---   user       a member or a repeat buyer (the earlier of the card and the second purchase)
---   customer   bought once (the first purchase)
---   prospect   none of these yet: a follower who never interacted nor bought, for example
--- Community steps (information/dialogue -> interaction/experience -> trust/culture -> word of
--- mouth/data), the highest that applies:
---   fan platform  has brought someone in (a credited referral)
---   community     trust score >= community_min_trust and active on >= community_min_active_days
---                 days in the last 90
---   quasi-group   commented, shared or messaged in the last 90 days, or follows and has bought
---   individual    everyone else: reached by information only
+-- Each fan's rung on the ladder customer -> user -> fan -> friend, and the community steps.
 {%- set cfg = var('lifecycle') %}
 with
 
@@ -91,7 +77,8 @@ final as (
         friend_at,
         case
             when direct_referrals > 0 then 'fan platform'
-            when trust_score >= {{ cfg['community_min_trust'] }}
+            when
+                trust_score >= {{ cfg['community_min_trust'] }}
                 and active_days_90d >= {{ cfg['community_min_active_days'] }} then 'community'
             when active_interactions_90d > 0 or (is_social_follower and purchase_count > 0) then 'quasi-group'
             else 'individual'

@@ -1,5 +1,4 @@
--- The ladder per month: fans who reached each rung in the month, and how many had reached it
--- by the month's end. A fan counts once per rung, in the month it was reached.
+-- The ladder per month: fans reaching each rung in the month, and to date.
 with
 
 fan_lifecycle as (
@@ -11,15 +10,35 @@ fans as (
 ),
 
 milestones as (
-    select 'first seen' as milestone, 0 as ladder_level, first_seen_at as reached_at from fans
+    select
+        'first seen' as milestone,
+        0 as ladder_level,
+        first_seen_at as reached_at
+    from fans
     union all
-    select 'customer', 1, customer_at from fan_lifecycle
+    select
+        'customer',
+        1,
+        customer_at
+    from fan_lifecycle
     union all
-    select 'user', 2, user_at from fan_lifecycle
+    select
+        'user',
+        2,
+        user_at
+    from fan_lifecycle
     union all
-    select 'fan', 3, fan_at from fan_lifecycle
+    select
+        'fan',
+        3,
+        fan_at
+    from fan_lifecycle
     union all
-    select 'friend', 4, friend_at from fan_lifecycle
+    select
+        'friend',
+        4,
+        friend_at
+    from fan_lifecycle
 ),
 
 monthly as (

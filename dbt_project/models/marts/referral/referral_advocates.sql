@@ -1,6 +1,4 @@
--- Fans who brought others in: the "many small centres" of the seed. Direct referrals and
--- conversions, everyone below them on their chains, revenue and rewards; ranked by converted
--- referrals, then everyone below, then attributed revenue.
+-- Fans who brought others in.
 with
 
 referrals as (
@@ -61,7 +59,8 @@ final as (
         downstream.levels_below,
         coalesce(earned.rewards_earned_yuan, 0) as rewards_earned_yuan,
         rank() over (
-            order by direct.converted_referrals desc, downstream.downstream_fans desc,
+            order by
+                direct.converted_referrals desc, downstream.downstream_fans desc,
                 direct.attributed_revenue_yuan desc
         ) as advocate_rank
     from direct

@@ -1,6 +1,4 @@
--- Per campaign (the QR campaign in the scene string; invite_code and order_code otherwise):
--- signals seen, what was excluded and why, credited referrals, conversions, attributed revenue
--- and the K-factor = referrals per referrer x conversion rate = converted referrals / referrers.
+-- Per campaign: signals, exclusions, referrals, conversions, revenue and the K-factor.
 with
 
 referral_edges as (
@@ -59,8 +57,9 @@ final as (
         credited.last_referred_at
     from signals
     left join credited
-        on signals.campaign = credited.campaign
-        and signals.channel = credited.channel
+        on
+            signals.campaign = credited.campaign
+            and signals.channel = credited.channel
 )
 
 select * from final

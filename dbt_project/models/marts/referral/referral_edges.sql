@@ -1,11 +1,4 @@
--- Every referral signal resolved to fans, and whether it earns the credit. A referee fan is
--- credited to one referrer: the earliest signal that passes these checks, in this order:
---   unresolved referrer   the referrer's record (openid or card number) is not in the warehouse
---   self referral         referrer and referee are the same fan (e.g. a member's own card as code)
---   earlier referral      another signal for this referee came first (first touch wins)
---   referral loop         following the credited referrers upwards returns to the referee
---                         (within max_chain_depth steps); every edge of the loop is excluded
--- exclusion_reason is null for the credited edge.
+-- Every referral signal resolved to fans, and whether it earns the credit.
 {%- set max_depth = var('referral_programme')['max_chain_depth'] %}
 with recursive
 
@@ -41,7 +34,8 @@ ranked as (
             when referrer_fan_id = referee_fan_id then 'self referral'
         end as invalid_reason,
         row_number() over (
-            partition by referee_fan_id,
+            partition by
+                referee_fan_id,
                 referrer_fan_id is null or referrer_fan_id = referee_fan_id
             order by referred_at, channel, referee_record_key
         ) as touch_number
@@ -49,20 +43,29 @@ ranked as (
 ),
 
 first_touch as (
-    select referee_fan_id, referrer_fan_id
+    select
+        referee_fan_id,
+        referrer_fan_id
     from ranked
     where invalid_reason is null and touch_number = 1
 ),
 
 walk (referee_fan_id, ancestor_fan_id, depth) as (
-    select referee_fan_id, referrer_fan_id, 1
+    select
+        referee_fan_id,
+        referrer_fan_id,
+        1
     from first_touch
     union all
-    select walk.referee_fan_id, first_touch.referrer_fan_id, walk.depth + 1
+    select
+        walk.referee_fan_id,
+        first_touch.referrer_fan_id,
+        walk.depth + 1
     from walk
     inner join first_touch
         on walk.ancestor_fan_id = first_touch.referee_fan_id
-    where walk.ancestor_fan_id != walk.referee_fan_id
+    where
+        walk.ancestor_fan_id != walk.referee_fan_id
         and walk.depth < {{ max_depth }}
 ),
 

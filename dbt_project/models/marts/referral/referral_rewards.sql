@@ -1,11 +1,4 @@
--- What the referral reward programme owes, one row per converted referral and rewarded party
--- (settings in the `referral_programme` var):
---   who             rewarded: referrer, referee or both
---   referrer        counts their converted referrals in the order they converted; from the
---                   min_converted_referrals-th on, each earns referrer_reward_yuan, at most
---                   max_rewards_per_referrer times
---   referee         earns referee_reward_yuan on converting
--- A row that earns nothing says why in reason.
+-- What the referral reward programme owes, per converted referral and rewarded party.
 {%- set programme = var('referral_programme') %}
 {%- set rewarded = programme['rewarded'] %}
 {%- if rewarded not in ('referrer', 'referee', 'both') %}
@@ -35,7 +28,8 @@ referrer_rewards as (
         case
             when conversion_number < {{ programme['min_converted_referrals'] }}
                 then 'below {{ programme["min_converted_referrals"] }} converted referrals'
-            when conversion_number - {{ programme['min_converted_referrals'] }} + 1
+            when
+                conversion_number - {{ programme['min_converted_referrals'] }} + 1
                 > {{ programme['max_rewards_per_referrer'] }}
                 then 'over the cap of {{ programme["max_rewards_per_referrer"] }} rewards'
             else 'rewarded'

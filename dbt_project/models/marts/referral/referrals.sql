@@ -1,12 +1,4 @@
--- One row per credited referral (a referee fan and the fan who brought them), with the chain
--- above it and whether it converted:
---   converted             the referee's first purchase (an order still worth something after
---                         refunds, whenever they arrive) falls within conversion_window_days
---                         after the referral; a referee who had bought before is not a conversion
---   attributed revenue    for a converted referral, the referee's net spend on orders placed
---                         within attribution_window_days after the referral
---   chain depth           referrers above the referee (1 = referred by a root advocate)
---   root advocate         the top of the chain: a fan nobody referred
+-- One row per credited referral, with its chain, conversion and attributed revenue.
 {%- set programme = var('referral_programme') %}
 with
 
@@ -62,11 +54,13 @@ conversions as (
         first_purchases.ordered_at as converted_at
     from credited
     inner join first_purchases
-        on credited.referee_fan_id = first_purchases.fan_id
-        and first_purchases.purchase_number = 1
-    where first_purchases.ordered_at >= credited.referred_at
+        on
+            credited.referee_fan_id = first_purchases.fan_id
+            and first_purchases.purchase_number = 1
+    where
+        first_purchases.ordered_at >= credited.referred_at
         and first_purchases.ordered_at
-            <= {{ dbt.dateadd('day', programme['conversion_window_days'], 'credited.referred_at') }}
+        <= {{ dbt.dateadd('day', programme['conversion_window_days'], 'credited.referred_at') }}
 ),
 
 attributed as (
@@ -78,7 +72,8 @@ attributed as (
         on credited.referee_fan_id = conversions.referee_fan_id
     inner join orders
         on credited.referee_fan_id = orders.fan_id
-    where orders.ordered_at >= credited.referred_at
+    where
+        orders.ordered_at >= credited.referred_at
         and orders.ordered_at <= {{ dbt.dateadd('day', programme['attribution_window_days'], 'credited.referred_at') }}
     group by credited.referee_fan_id
 ),
@@ -97,8 +92,8 @@ final as (
         conversions.conversion_order_key,
         coalesce(attributed.attributed_revenue_yuan, 0) as attributed_revenue_yuan,
         conversions.referee_fan_id is null
-            and cast(credited.referred_at as date)
-                > {{ dbt.dateadd('day', -programme['conversion_window_days'], 'as_of.as_of_date') }}
+        and cast(credited.referred_at as date)
+        > {{ dbt.dateadd('day', -programme['conversion_window_days'], 'as_of.as_of_date') }}
             as is_conversion_window_open
     from credited
     cross join as_of

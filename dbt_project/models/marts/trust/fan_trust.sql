@@ -1,18 +1,4 @@
--- The trust index of the seed ("without definition and measurement it cannot be managed"),
--- with every component kept as a column (each 0-100):
---   relationship strength  the mean of
---       tenure          100 x min(1, days since first seen / tenure_days_cap)
---       frequency       100 x min(1, (interactions in 90 days / 3) / monthly_interactions_cap)
---       reciprocity     100 x fan messages the brand answered / fan messages (0 without messages)
---       repeat purchase 100 x min(1, (purchases - 1) / repeat_purchases_cap), 0 below two purchases
---   permission             100 x channels the fan may be contacted on (WeChat, SMS, e-mail) / 3
---   perceived risk         min(100, 100 x refunded orders / orders + complaint_penalty x complaints)
---   suspicion              the sum of suspicion_weights for the signs the fan shows: bulk subscribe,
---                          never interacted (a follower with no interaction and no purchase),
---                          default profile; 0 for fans who do not follow on WeChat
---   trust score            w_relationship x relationship + w_permission x permission
---                          + w_risk x (100 - risk) + w_suspicion x (100 - suspicion), one decimal
--- Weights and limits in the `trust` var. Tier: high / medium at or above tiers, else low.
+-- The trust index per fan, with every component as a column.
 {%- set cfg = var('trust') %}
 {%- set weights = cfg['weights'] %}
 {%- set suspicion = cfg['suspicion_weights'] %}
@@ -49,12 +35,14 @@ signals as (
         fan_rfm.purchase_count,
         fan_rfm.order_count,
         fan_rfm.refunded_order_count,
-        (case when fans.is_wechat_contactable then 1 else 0 end
-         + case when fans.is_sms_contactable then 1 else 0 end
-         + case when fans.is_email_contactable then 1 else 0 end) as contactable_channels,
+        (
+            case when fans.is_wechat_contactable then 1 else 0 end
+            + case when fans.is_sms_contactable then 1 else 0 end
+            + case when fans.is_email_contactable then 1 else 0 end
+        ) as contactable_channels,
         coalesce(follower_signals.is_bulk_subscriber, false) as is_bulk_subscriber,
         follower_signals.fan_id is not null
-            and fan_engagement.interactions_total = 0 and fan_rfm.purchase_count = 0 as has_never_interacted,
+        and fan_engagement.interactions_total = 0 and fan_rfm.purchase_count = 0 as has_never_interacted,
         coalesce(follower_signals.has_default_profile, false) as has_default_profile
     from fans
     cross join as_of
@@ -82,9 +70,11 @@ components as (
             case when order_count > 0 then 100.0 * refunded_order_count / order_count else 0 end
             + {{ cfg['complaint_penalty'] }} * complaints_total
         ) as perceived_risk_score,
-        (case when is_bulk_subscriber then {{ suspicion['bulk_subscribe'] }} else 0 end
-         + case when has_never_interacted then {{ suspicion['never_interacted'] }} else 0 end
-         + case when has_default_profile then {{ suspicion['default_profile'] }} else 0 end) as suspicion_score
+        (
+            case when is_bulk_subscriber then {{ suspicion['bulk_subscribe'] }} else 0 end
+            + case when has_never_interacted then {{ suspicion['never_interacted'] }} else 0 end
+            + case when has_default_profile then {{ suspicion['default_profile'] }} else 0 end
+        ) as suspicion_score
     from signals
 ),
 

@@ -1,7 +1,4 @@
--- A weekly snapshot of every fan's trust score and components, so trust can be followed over
--- time. Each run replaces the rows of the reporting day's week and keeps earlier weeks; a full
--- refresh keeps them too (full_refresh: false), because history cannot be rebuilt. Fans who
--- asked to be forgotten are deleted from the history after every run.
+-- A weekly snapshot of every fan's trust score and components, so trust can be followed over time.
 {{
     config(
         materialized='incremental',

@@ -1,5 +1,4 @@
--- One row per POS receipt. Returns are receipts of their own: signed_amount_yuan is
--- negative for them, so sums are net of returns.
+-- One row per POS receipt.
 with
 
 source as (

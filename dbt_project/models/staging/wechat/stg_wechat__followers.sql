@@ -1,6 +1,4 @@
--- One row per WeChat follower (openid). The subscription status comes from the latest
--- event (follow or unfollow); the profile from the latest time the user was subscribed,
--- because WeChat answers an unsubscribed user with ids only.
+-- One row per WeChat follower (openid).
 with
 
 source as (
@@ -8,7 +6,8 @@ source as (
 ),
 
 subscribed_rows as (
-    select * from source where subscribe = 1
+    select * from source
+    where subscribe = 1
 ),
 
 latest_profile as (
@@ -16,7 +15,9 @@ latest_profile as (
 ),
 
 latest_status as (
-    {{ latest_version('source', 'openid', 'coalesce(unsubscribe_time, subscribe_time) desc, _loaded_at desc, _line_number desc') }}
+    {{ latest_version(
+        'source', 'openid', 'coalesce(unsubscribe_time, subscribe_time) desc, _loaded_at desc, _line_number desc'
+    ) }}
 ),
 
 renamed as (
@@ -34,10 +35,14 @@ renamed as (
         -- how they came: a QR scene string ref_<campaign>_<referrer openid> is a referral
         latest_profile.subscribe_scene,
         nullif(latest_profile.qr_scene_str, '') as qr_scene_str,
-        case when latest_profile.qr_scene_str like 'ref\_%' escape '\'
-            then regexp_extract(latest_profile.qr_scene_str, '^ref_([^_]+)_(.+)$', 1) end as referral_campaign,
-        case when latest_profile.qr_scene_str like 'ref\_%' escape '\'
-            then regexp_extract(latest_profile.qr_scene_str, '^ref_([^_]+)_(.+)$', 2) end as referrer_openid,
+        case
+            when latest_profile.qr_scene_str like 'ref\_%' escape '\'
+                then regexp_extract(latest_profile.qr_scene_str, '^ref_([^_]+)_(.+)$', 1)
+        end as referral_campaign,
+        case
+            when latest_profile.qr_scene_str like 'ref\_%' escape '\'
+                then regexp_extract(latest_profile.qr_scene_str, '^ref_([^_]+)_(.+)$', 2)
+        end as referrer_openid,
 
         -- status
         latest_status.subscribe = 1 as is_subscribed,

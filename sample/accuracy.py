@@ -1,0 +1,149 @@
+"""Identity accuracy against the generator's truth: pairwise precision, recall and F1.
+
+A pair is two records put in the same fan (predicted) or belonging to the same person (true).
+Counting pairs per (fan, person) cell, per fan and per person gives the figures without
+enumerating pairs, so it runs at 10M records.
+"""
+
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from transform.identity import cluster
+
+
+def _pairs(counts: pl.Series) -> int:
+    n = counts.cast(pl.Int64)
+    return int((n * (n - 1) // 2).sum())
+
+
+def pairwise_accuracy(fan_records: pl.DataFrame, truth: pl.DataFrame) -> dict:
+    """fan_records: source, source_record_id, fan_id; truth: source, source_record_id, person_id."""
+    joined = fan_records.join(truth, on=["source", "source_record_id"], how="inner")
+    together = _pairs(joined.group_by("fan_id", "person_id").len()["len"])
+    predicted = _pairs(joined.group_by("fan_id").len()["len"])
+    actual = _pairs(joined.group_by("person_id").len()["len"])
+    precision = together / predicted if predicted else 1.0
+    recall = together / actual if actual else 1.0
+    sizes = joined.group_by("fan_id").len()["len"]
+    return {
+        "records": joined.height,
+        "records_without_truth": fan_records.height - joined.height,
+        "fans": joined["fan_id"].n_unique(),
+        "people": joined["person_id"].n_unique(),
+        "pairs_predicted": predicted,
+        "pairs_true": actual,
+        "pairs_correct": together,
+        "precision": round(precision, 6),
+        "recall": round(recall, 6),
+        "f1": round(2 * precision * recall / (precision + recall), 6) if precision + recall else 0.0,
+        "largest_fan_records": int(sizes.max()) if sizes.len() else 0,
+    }
+
+
+def reachable_partition(identifiers: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFrame:
+    """What the best exact-match linker could join without ever merging two people: each
+    person's records connected by identifier values that no other person's records carry.
+    Returns source, source_record_id, fan_id (the reachable group)."""
+    keyed = truth.with_columns(record_key=pl.concat_str("source", pl.lit(":"), "source_record_id"))
+    ids = identifiers.join(keyed.select("record_key", "person_id"), on="record_key", how="inner")
+    private = ids.filter(pl.col("person_id").n_unique().over("identifier_type", "identifier_value") == 1)
+    anchored = private.with_columns(anchor=pl.col("record_key").min().over("identifier_type", "identifier_value"))
+    edges = anchored.filter(pl.col("record_key") != pl.col("anchor"))
+    groups = cluster(keyed["record_key"], edges["record_key"], edges["anchor"])
+    return keyed.join(groups, on="record_key").select("source", "source_record_id", fan_id="cluster_key")
+
+
+def measure(conn: duckdb.DuckDBPyConnection, truth_dir: Path) -> dict:
+    """Accuracy of the warehouse's fans against truth, and recall against what was reachable."""
+    fan_records = conn.sql("select source, source_record_id, fan_id from marts.fan_records").pl()
+    identifiers = conn.sql(
+        "select record_key, identifier_type, identifier_value from intermediate.int_identity__identifiers"
+    ).pl()
+    truth = pl.read_parquet(Path(truth_dir) / "records.parquet")
+    figures = pairwise_accuracy(fan_records, truth)
+    reachable = reachable_partition(identifiers, truth)
+    # truth restricted to reachable groups: a pair counts only if evidence connects it
+    reachable_truth = reachable.rename({"fan_id": "person_id"})
+    against_reachable = pairwise_accuracy(fan_records, reachable_truth)
+    figures["pairs_reachable"] = against_reachable["pairs_true"]
+    figures["reachable_share_of_true_pairs"] = round(against_reachable["pairs_true"] / figures["pairs_true"], 6)
+    figures["recall_of_reachable"] = against_reachable["recall"]
+    return figures
+
+
+def majority_person(fan_records: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFrame:
+    """fan_id -> the person most of the fan's records belong to (ties: the smallest person id)."""
+    joined = fan_records.join(truth, on=["source", "source_record_id"], how="inner")
+    counts = joined.group_by("fan_id", "person_id").len()
+    counts = counts.sort(["fan_id", "len", "person_id"], descending=[False, True, False])
+    return counts.unique(subset=["fan_id"], keep="first", maintain_order=True).select("fan_id", "person_id")
+
+
+def _precision_recall(predicted: set, actual: set) -> dict:
+    correct = len(predicted & actual)
+    return {
+        "predicted": len(predicted),
+        "true": len(actual),
+        "correct": correct,
+        "precision": round(correct / len(predicted), 6) if predicted else 1.0,
+        "recall": round(correct / len(actual), 6) if actual else 1.0,
+    }
+
+
+def referral_accuracy(credited: pl.DataFrame, truth: pl.DataFrame, referrals: pl.DataFrame) -> dict:
+    """credited: referrer_record_key, referee_record_key of the warehouse's credited referrals;
+    truth: source, source_record_id, person_id; referrals: the truth's referrer_person_id,
+    referee_person_id. A credited referral is right when the people behind its two records are
+    a true referrer and referee (so an identity error elsewhere in a fan does not count here)."""
+    people = truth.select(record_key=pl.concat_str("source", pl.lit(":"), "source_record_id"), person_id="person_id")
+    as_people = credited.join(
+        people.rename({"record_key": "referrer_record_key", "person_id": "referrer"}), on="referrer_record_key"
+    ).join(people.rename({"record_key": "referee_record_key", "person_id": "referee"}), on="referee_record_key")
+    predicted = set(zip(as_people["referrer"], as_people["referee"], strict=True))
+    actual = set(zip(referrals["referrer_person_id"], referrals["referee_person_id"], strict=True))
+    return {**_precision_recall(predicted, actual), "predicted_without_truth": credited.height - as_people.height}
+
+
+def fake_follower_accuracy(suspected_fans: pl.Series, fan_person: pl.DataFrame) -> dict:
+    """Suspected bought followers against the generator's bought followers (person ids 'F...')."""
+    fakes = set(fan_person.filter(pl.col("person_id").str.starts_with("F"))["fan_id"])
+    return _precision_recall(set(suspected_fans), fakes)
+
+
+CONSENT_SOURCES = {"sms": "member_cards", "email": "member_cards", "wechat": "wechat_followers"}
+
+
+def consent_violations(contactable: pl.DataFrame, fan_records: pl.DataFrame, truth: pl.DataFrame, consent) -> int:
+    """People who did not consent on a channel (or withdrew) whose own account for it (member
+    card for SMS and e-mail, WeChat follower for WeChat) sits in a fan marked contactable there.
+    contactable: fan_id, channel (the channels each fan is contactable on)."""
+    sources = pl.DataFrame({"channel": list(CONSENT_SOURCES), "source": list(CONSENT_SOURCES.values())})
+    refused = consent.filter(~pl.col("opted_in")).select("person_id", "channel").join(sources, on="channel")
+    accounts = refused.join(truth, on=["person_id", "source"]).join(fan_records, on=["source", "source_record_id"])
+    bad = accounts.join(contactable, on=["fan_id", "channel"])
+    return bad.select("person_id", "channel").unique().height
+
+
+def measure_marts(conn: duckdb.DuckDBPyConnection, truth_dir: Path) -> dict:
+    """The marts against truth: referral edges, suspected bought followers, and consent."""
+    truth_dir = Path(truth_dir)
+    fan_records = conn.sql("select source, source_record_id, fan_id from marts.fan_records").pl()
+    credited = conn.sql(
+        "select referrer_record_key, referee_record_key from marts.referral_edges where is_credited"
+    ).pl()
+    suspected = conn.sql("select fan_id from marts.fan_trust where is_suspected_fake").pl()["fan_id"]
+    contactable = conn.sql("""
+        select fan_id, 'sms' as channel from marts.fans where is_sms_contactable
+        union all select fan_id, 'email' from marts.fans where is_email_contactable
+        union all select fan_id, 'wechat' from marts.fans where is_wechat_contactable""").pl()
+    truth = pl.read_parquet(truth_dir / "records.parquet")
+    fan_person = majority_person(fan_records, truth)
+    return {
+        "referrals": referral_accuracy(credited, truth, pl.read_parquet(truth_dir / "referrals.parquet")),
+        "suspected_fakes": fake_follower_accuracy(suspected, fan_person),
+        "consent_violations": consent_violations(
+            contactable, fan_records, truth, pl.read_parquet(truth_dir / "consent.parquet")
+        ),
+    }

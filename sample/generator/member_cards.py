@@ -1,0 +1,97 @@
+"""Member cards: the store CRM's CSV in GBK with Chinese headers, a full export then a delta."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import polars as pl
+
+from sample.generator.config import (
+    JUNK_PHONES,
+    LEVELS,
+    MEMBER_HEADERS,
+)
+from sample.generator.shard import Shard
+
+
+def write_member_cards(g: Shard) -> None:
+    p, cfg = g.p, g.cfg
+    m = np.flatnonzero(p["is_member"])
+    n = len(m)
+    opened = np.minimum(p["joined_at"][m] + g.times(0, 20 * 86400, n), g.t1 - 3600)
+    phone = np.where(p["changed"][m], p["old_phone"][m], p["current_phone"][m])
+    junk = g.flag(n, cfg.junk_phone_card_rate)
+    phone = np.where(junk, g.pick(JUNK_PHONES, n), phone)
+    email = pl.Series(p["email"][m], dtype=pl.String)
+    ref = p["referrer"][m]
+    invited = p["ref_channel"][m] == "invite_code"
+    opened = np.where(invited, p["joined_at"][m], opened)  # an invited friend joins by opening the card
+    g.ref_time[m[invited]] = opened[invited]
+    sms = g.flag(n, 0.7)
+    opt_out = sms & g.flag(n, cfg.sms_opt_out_rate) & (opened < g.snapshot_at)
+    opt_out_at = g.times(g.snapshot_at, g.t1, n)
+    # Binding the WeChat member card stores the official-account openid (and the unionid,
+    # when WeChat gives one) on the card.
+    wechat_bound = p["is_wechat"][m] & g.flag(n, cfg.wechat_card_binding_rate)
+    cards = pl.DataFrame(
+        {
+            "card_no": g.card_no[m],
+            "name": g.name_noise(pl.Series(p["name"][m])),
+            "phone": g.phone_noise(pl.Series(phone)),
+            "email": g.email_noise(email.fill_null("")).replace("", None),
+            "gender": p["gender"][m],
+            "birthday": pl.Series(p["birthday"][m]),
+            "city": p["city"][m],
+            "store": g.stores[g.home_store[m]],
+            "opened": pl.Series(opened),
+            "level": g.pick(LEVELS, n, np.array([0.6, 0.25, 0.12, 0.03])),
+            "points": g.rng.integers(0, 20_000, n),
+            "unionid": g.opt(wechat_bound & p["has_unionid"][m], g.unionid[m]),
+            "wechat_openid": g.opt(wechat_bound, g.openid[m]),
+            "referrer_card_no": g.opt(invited, g.card_no[np.maximum(ref, 0)]),
+            "sms": np.where(sms, "是", "否"),
+            "email_opt_in": np.where(email.is_not_null().to_numpy() & g.flag(n, 0.5), "是", "否"),
+            "updated": pl.Series(opened),
+            "opt_out": opt_out,
+            "opt_out_at": pl.Series(opt_out_at),
+        }
+    )
+    g.consent_rows = [
+        pl.DataFrame(
+            {
+                "person_id": p["person_id"][m],
+                "channel": "sms",
+                "opted_in": sms & ~opt_out,
+            }
+        ),
+        pl.DataFrame(
+            {
+                "person_id": p["person_id"][m],
+                "channel": "email",
+                "opted_in": (cards["email_opt_in"] == "是").to_numpy(),
+            }
+        ),
+    ]
+    export = cards.with_columns(
+        g.local_time("birthday", "%Y-%m-%d").alias("birthday"),
+        g.local_time("opened", "%Y-%m-%d").alias("opened_on"),
+        g.local_time("updated").alias("updated_at"),
+        pl.col("points").cast(pl.String),
+    )
+    full = export.filter(pl.col("opened") <= g.snapshot_at)
+    changed = export.filter(pl.col("opt_out")).with_columns(sms=pl.lit("否"), updated_at=g.local_time("opt_out_at"))
+    delta = pl.concat([export.filter(pl.col("opened") > g.snapshot_at), changed])
+    cols = list(MEMBER_HEADERS)
+    for label, frame in (("full", full), ("delta", delta)):
+        frame = frame.rename({"store": "store", "sms": "sms_opt_in"}).select(cols)
+        frame, bad = g.corrupt(frame, "card_no", "opened_on", "2026-13-45")
+        frame = frame.rename(MEMBER_HEADERS)
+        day = g.snapshot_at if label == "full" else g.t1
+        name = f"members_{label}_{datetime.fromtimestamp(day):%Y%m%d}.csv"
+        g.write_csv(frame, g.landing / "member_cards" / name, "member_cards", "gbk", bad)
+    g.add_truth("member_cards", g.card_no[m], p["person_id"][m])
+    g.progress(f"  member cards: {n:,}")
+
+
+# ---- WeChat followers: API-style JSON lines, a snapshot then the changes -----------------

@@ -1,0 +1,222 @@
+"""Incremental operation: a day of new data (sample.next_day) loaded on top of a built warehouse.
+The incremental dbt build must give what a full refresh gives, touch only the clusters the new
+records reach, keep fan ids stable, and carry late refunds to the right fan."""
+
+import os
+import subprocess
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from ingestion.contracts import load_contracts
+from ingestion.load import load_source
+from orchestration.project import dbt_executable
+from orchestration.settings import ROOT
+from sample.generator import GeneratorConfig, generate
+from sample.next_day import write_delta
+
+pytestmark = pytest.mark.slow  # runs the pipeline: left out of make test-fast
+
+# incremental models -> their key; bookkeeping columns (when a row was built) are left out
+INCREMENTAL = {
+    "intermediate.int_identity__identifiers": ["record_key", "identifier_type", "identifier_value"],
+    "intermediate.int_identity__identifier_values": ["identifier_type", "identifier_value"],
+    "intermediate.int_identity__edges": ["identifier_type", "identifier_value", "record_key_from"],
+    "intermediate.int_identity__clusters": ["record_key"],
+    "marts.orders": ["order_key"],
+    "marts.interactions": ["event_id"],
+    "marts.fans": ["fan_id"],
+    "marts.fan_rfm": ["fan_id"],
+}
+BOOKKEEPING = {"is_current", "changed_at", "last_changed_at", "clustered_at", "refreshed_at"}
+
+
+def dbt(env: dict, *args: str) -> None:
+    done = subprocess.run([dbt_executable(), *args, "--quiet"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+def load_all(warehouse: Path, landing: Path) -> None:
+    with duckdb.connect(str(warehouse)) as conn:
+        for contract in load_contracts().values():
+            load_source(conn, contract, landing)
+
+
+def snapshot(warehouse: Path) -> dict[str, pl.DataFrame]:
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        out = {}
+        for table, key in INCREMENTAL.items():
+            frame = conn.sql(f"select * from {table}").pl()
+            if "is_current" in frame.columns:
+                frame = frame.filter(pl.col("is_current"))
+            out[table] = frame.drop(c for c in frame.columns if c in BOOKKEEPING).sort(key, nulls_last=True)
+        return out
+
+
+def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        return conn.execute(sql, params or []).fetchall()
+
+
+@pytest.fixture(scope="module")
+def day_two(tmp_path_factory, dbt_manifest):
+    """A warehouse built on day one, then a day of new data built incrementally."""
+    root = tmp_path_factory.mktemp("incremental")
+    generate(GeneratorConfig(people=300, seed=23), root / "sample", progress=lambda _: None)
+    landing = root / "sample" / "landing"
+    warehouse = root / "warehouse.duckdb"
+    env = {**os.environ, "SCRM_DUCKDB_PATH": str(warehouse), "DBT_TARGET_PATH": str(root / "target")}
+    load_all(warehouse, landing)
+    dbt(env, "build", "--profiles-dir", "dbt_project")
+    before = {
+        "fan_ids": dict(query(warehouse, "select record_key, fan_id from marts.fan_records")),
+        "records": query(warehouse, "select count(*) from intermediate.int_identity__clusters")[0][0],
+    }
+    written = write_delta(landing, day="2026-11-02", fraction=0.05, seed=3)
+    merge = bind_card_to_follower(warehouse, landing)
+    load_all(warehouse, landing)
+    dbt(env, "build", "--profiles-dir", "dbt_project")
+
+    # day three: only a late refund of the oldest unrefunded online order
+    late = query(
+        warehouse,
+        """select o.source_order_id, o.fan_id, o.amount_yuan, f.online_net_spend_yuan
+           from marts.orders o join marts.fans f using (fan_id)
+           where o.channel = 'online' and not o.is_refunded order by o.ordered_at, o.order_key limit 1""",
+    )[0]
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        order = conn.sql(
+            "select * exclude (_line_number, _source_file, _batch_id, _loaded_at) from raw.online_orders "
+            "where order_id = ? order by updated_at desc limit 1",
+            params=[late[0]],
+        ).pl()
+    refund = order.with_columns(
+        status=pl.lit("refunded"),
+        refund_yuan=pl.col("amount_yuan"),
+        paid_at=pl.col("paid_at").dt.strftime("%Y-%m-%d %H:%M:%S"),
+        updated_at=pl.lit("2026-11-03 09:00:00"),
+    ).with_columns(pl.all().cast(pl.String))
+    refund.write_csv(landing / "online_orders" / "late_refund_20261103.csv")
+    load_all(warehouse, landing)
+    dbt(env, "build", "--profiles-dir", "dbt_project")
+    return {
+        "root": root,
+        "env": env,
+        "warehouse": warehouse,
+        "before": before,
+        "late": late,
+        "written": written,
+        "merge": merge,
+    }
+
+
+def bind_card_to_follower(warehouse: Path, landing: Path) -> dict:
+    """Day two binds a member's card to the WeChat account of another fan, a follower with
+    interactions: the two fans merge and the follower's events move."""
+    card_fan, card_no, follower_fan, openid = query(
+        warehouse,
+        """with members as (select fan_id, member_card_no from marts.fans
+                            where is_member and not is_wechat_follower and member_card_no is not null),
+                followers as (select fan_id, wechat_openid from marts.fans
+                              where is_wechat_follower and not is_member and interaction_count > 0)
+           -- both fans were born in day one's run: the smaller id survives, so the follower moves
+           select * from members, followers where followers.fan_id > members.fan_id
+           order by members.fan_id, followers.fan_id limit 1""",
+    )[0]
+    contract = load_contracts()["member_cards"]
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        card = conn.sql(
+            "select * exclude (_line_number, _source_file, _batch_id, _loaded_at) from raw.member_cards "
+            "where card_no = ? order by updated_at desc limit 1",
+            params=[card_no],
+        ).pl()
+    card = card.with_columns(
+        wechat_openid=pl.lit(openid),
+        updated_at=pl.lit("2026-11-02 12:00:00"),
+        birthday=pl.col("birthday").dt.strftime("%Y-%m-%d"),
+        opened_on=pl.col("opened_on").dt.strftime("%Y-%m-%d"),
+        sms_opt_in=pl.when(pl.col("sms_opt_in")).then(pl.lit("是")).otherwise(pl.lit("否")),
+        email_opt_in=pl.when(pl.col("email_opt_in")).then(pl.lit("是")).otherwise(pl.lit("否")),
+    ).select(pl.col(c.name).cast(pl.String).alias(c.source) for c in contract.columns)
+    (landing / "member_cards" / "binding_20261102.csv").write_bytes(card.write_csv().encode(contract.encoding))
+    return {"card_fan": card_fan, "follower_fan": follower_fan, "openid": openid}
+
+
+def test_the_delta_touches_only_the_clusters_its_records_reach(day_two):
+    warehouse, before = day_two["warehouse"], day_two["before"]
+    runs = query(
+        warehouse,
+        "select clustered_at, count(*) from intermediate.int_identity__clusters group by 1 order by 1",
+    )
+    assert len(runs) == 3, "clusters of day one, two and three"
+    day_two_touched, day_three_touched = runs[1][1], runs[2][1]
+    total = sum(n for _, n in runs)
+    new_records = total - before["records"]
+    assert new_records >= sum(day_two["written"].values()) * 0.3  # new cards, followers, orders, receipts
+    assert new_records <= day_two_touched < total / 2, (new_records, day_two_touched, total)
+    # day three changed one order (a refund): only its cluster was computed again
+    refunded_cluster = query(
+        warehouse,
+        """select cluster_size from intermediate.int_identity__clusters
+           where record_key = 'online_orders:' || ?""",
+        [day_two["late"][0]],
+    )
+    assert [(day_three_touched,)] == refunded_cluster
+
+
+def test_fan_ids_are_stable_and_every_move_is_a_recorded_merge(day_two):
+    warehouse, before, merge = day_two["warehouse"], day_two["before"], day_two["merge"]
+    # the bound card merged the two fans: the older id survives, and the follower's events follow
+    survivor = query(warehouse, "select fan_id from marts.fans where wechat_openid = ?", [merge["openid"]])[0][0]
+    assert survivor == merge["card_fan"]
+    gone = merge["follower_fan"]
+    assert query(warehouse, "select count(*) from marts.fans where fan_id = ?", [gone]) == [(0,)]
+    assert query(
+        warehouse,
+        "select count(*) from marts.identity_changes where from_fan_id = ? and to_fan_id = ? and change_type = 'merge'",
+        [gone, survivor],
+    ) == [(1,)]
+    events = query(
+        warehouse,
+        "select count(distinct fan_id), min(fan_id) from marts.interactions where follower_record_key = ?",
+        ["wechat_followers:" + merge["openid"]],
+    )
+    assert events == [(1, survivor)]
+    after = dict(query(warehouse, "select record_key, fan_id from marts.fan_records"))
+    moved = {k for k, fan in before["fan_ids"].items() if after.get(k) != fan}
+    merged_from = {r[0] for r in query(warehouse, "select from_fan_id from marts.identity_changes")}
+    assert all(before["fan_ids"][k] in merged_from for k in moved)
+    assert len(moved) < len(before["fan_ids"]) * 0.2
+
+
+def test_a_late_refund_reaches_the_right_fan(day_two):
+    warehouse = day_two["warehouse"]
+    order_id, fan_id, amount, spend_before = day_two["late"]
+    got = query(
+        warehouse,
+        "select fan_id, refund_yuan, net_amount_yuan, is_refunded from marts.orders where source_order_id = ?",
+        [order_id],
+    )
+    assert got == [(fan_id, amount, 0, True)]
+    spend_after = query(warehouse, "select online_net_spend_yuan from marts.fans where fan_id = ?", [fan_id])
+    assert spend_after == [(spend_before - amount,)]
+    rebuilt = query(
+        warehouse, "select count(*) from marts.orders where refreshed_at = (select max(refreshed_at) from marts.orders)"
+    )
+    assert rebuilt == [(1,)], "day three rebuilt the refunded order and nothing else"
+
+
+def test_incremental_equals_full_refresh(day_two):
+    warehouse, env = day_two["warehouse"], day_two["env"]
+    incremental = snapshot(warehouse)
+    dbt(env, "build", "--full-refresh", "--profiles-dir", "dbt_project")
+    full = snapshot(warehouse)
+    for table in INCREMENTAL:
+        assert incremental[table].height > 0, table
+        try:
+            assert_frame_equal(incremental[table], full[table])
+        except AssertionError as exc:
+            raise AssertionError(f"{table}: incremental and full refresh differ: {exc}") from exc

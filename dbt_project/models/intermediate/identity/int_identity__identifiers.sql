@@ -148,9 +148,7 @@ present as (
     from identifiers
     where
         identifiers.identifier_value is not null
-        {% if is_incremental() %}
-        and identifiers._loaded_at > {{ watermark('changed_at') }}
-        {% endif %}
+        and {{ changed_since('identifiers._loaded_at', 'changed_at') }}
 )
 
 {% if is_incremental() %}

@@ -19,9 +19,11 @@ fan_records as (
     select * from {{ ref('fan_records') }}
 ),
 
+{% if is_incremental() %}
 current_assignments as (
     select * from {{ ref('int_identity__current_assignments') }}
 ),
+{% endif %}
 
 returns as (
     select

@@ -1,4 +1,5 @@
 -- Interaction events keyed by fan, through the follower record of the account they came from.
+-- depends_on: {{ ref('int_identity__current_assignments') }} (read on incremental builds)
 {{ config(
     materialized='incremental',
     unique_key='event_id',

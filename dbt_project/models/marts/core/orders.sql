@@ -1,4 +1,5 @@
 -- Online orders and offline sales in one fact, keyed by fan, net of refunds and returns.
+-- depends_on: {{ ref('int_identity__current_assignments') }} (read on incremental builds)
 {{ config(
     materialized='incremental',
     unique_key='order_key',

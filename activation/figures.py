@@ -17,9 +17,13 @@ def identity_figures(conn) -> dict:
         select fan_id, record_count, silo_count from marts.fans
         order by record_count desc, fan_id limit 5""").fetchall()
     quarantine = conn.execute("""
-        select identifier_type, split_part(quarantine_reason, ':', 1) as reason, count(*), sum(records)
+        select identifier_type, decision || ': ' || decision_kind as reason, count(*), sum(records)
         from marts.quarantined_identifiers group by all order by 3 desc""").fetchall()
     changes = dict(conn.execute("select change_type, count(*) from marts.identity_changes group by 1").fetchall())
+    refused, refused_links = conn.execute(
+        "select count(*), coalesce(sum(refused_links), 0) from marts.refused_merges"
+    ).fetchall()[0]
+    oversized = conn.execute("select count(*) from marts.fans where is_over_size_limit").fetchall()[0][0]
     return {
         "fans": fans,
         "records": int(records or 0),
@@ -30,6 +34,9 @@ def identity_figures(conn) -> dict:
         "sizes": sizes,
         "largest_fans": top,
         "quarantine": quarantine,
+        "refused_merges": refused,
+        "refused_links": int(refused_links),
+        "fans_over_size_limit": oversized,
         "merges": changes.get("merge", 0),
         "splits": changes.get("split", 0),
     }

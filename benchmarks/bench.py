@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.identity import compare, synthetic_graph  # noqa: E402
 from benchmarks.ingest import floor_read  # noqa: E402
 from ingestion.contracts import load_contracts  # noqa: E402
-from transform.identity import cluster  # noqa: E402
+from transform.identity import resolve  # noqa: E402
 
 BIN = Path(sys.executable).parent
 
@@ -163,10 +163,21 @@ def floor(pipeline_db: Path, landing: Path, scratch: Path, manifest: dict) -> di
         for key in topological(models):
             node = models[key]
             name = f'{node["schema"]}."{node["alias"]}"'
-            if node["language"] == "python":  # the one Python model: connected components
+            if node["language"] == "python":  # the one Python model: the clustering
                 records = conn.sql('select record_key from intermediate."int_identity__records"').pl()
-                edges = conn.sql('select record_key_from, record_key_to from intermediate."int_identity__edges"').pl()
-                clusters = cluster(records["record_key"], edges["record_key_from"], edges["record_key_to"])
+                edges = conn.sql(
+                    'select record_key_from, record_key_to, priority from intermediate."int_identity__edges"'
+                ).pl()
+                identities = conn.sql("""
+                    select identifiers.record_key,
+                           case when identifiers.identifier_type = 'platform_buyer'
+                                then 'platform_buyer:' || split_part(identifiers.identifier_value, ':', 1)
+                                else identifiers.identifier_type end as identity,
+                           identifiers.identifier_value as value
+                    from intermediate."int_identity__identifiers" as identifiers
+                    inner join config.identity_rules as rules using (identifier_type)
+                    where identifiers.is_current and rules.one_per_person""").pl()
+                clusters = resolve(records["record_key"], edges, identities)
                 conn.register("_clusters", clusters)
                 conn.execute(f"create table {name} as select * from _clusters")
                 conn.unregister("_clusters")

@@ -25,7 +25,12 @@ def identity_metadata(figures: dict) -> dict:
         "mean records per fan": dg.MetadataValue.float(figures["mean_records_per_fan"]),
         "fan size distribution": md_table(["records", "fans"], figures["sizes"]),
         "largest fans": md_table(["fan", "records", "silos"], figures["largest_fans"]),
-        "quarantined identifiers": md_table(["type", "reason", "values", "records"], figures["quarantine"]),
+        "identifier decisions (marts.quarantined_identifiers)": md_table(
+            ["type", "decision", "values", "records"], figures["quarantine"]
+        ),
+        "merges refused (marts.refused_merges)": dg.MetadataValue.int(figures["refused_merges"]),
+        "links refused": dg.MetadataValue.int(figures["refused_links"]),
+        "fans over the size limit": dg.MetadataValue.int(figures["fans_over_size_limit"]),
         "merges (all runs)": dg.MetadataValue.int(figures["merges"]),
         "splits (all runs)": dg.MetadataValue.int(figures["splits"]),
     }

@@ -13,7 +13,9 @@ import polars as pl
 from transform.identity import cluster
 
 
-def _pairs(counts: pl.Series) -> int:
+def _pairs(counts: pl.Series | pl.Expr):
+    if isinstance(counts, pl.Expr):
+        return counts * (counts - 1) // 2
     n = counts.cast(pl.Int64)
     return int((n * (n - 1) // 2).sum())
 
@@ -27,6 +29,8 @@ def pairwise_accuracy(fan_records: pl.DataFrame, truth: pl.DataFrame) -> dict:
     precision = together / predicted if predicted else 1.0
     recall = together / actual if actual else 1.0
     sizes = joined.group_by("fan_id").len()["len"]
+    people_per_fan = joined.group_by("fan_id").agg(pl.col("person_id").n_unique().alias("people"))
+    mixed = people_per_fan.filter(pl.col("people") > 1)
     return {
         "records": joined.height,
         "records_without_truth": fan_records.height - joined.height,
@@ -39,15 +43,58 @@ def pairwise_accuracy(fan_records: pl.DataFrame, truth: pl.DataFrame) -> dict:
         "recall": round(recall, 6),
         "f1": round(2 * precision * recall / (precision + recall), 6) if precision + recall else 0.0,
         "largest_fan_records": int(sizes.max()) if sizes.len() else 0,
+        "fans_mixing_people": mixed.height,
+        "most_people_in_one_fan": int(people_per_fan["people"].max()) if people_per_fan.height else 0,
     }
 
 
-def reachable_partition(identifiers: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFrame:
-    """What the best exact-match linker could join without ever merging two people: each
-    person's records connected by identifier values that no other person's records carry.
+def by_phenomenon(fan_records: pl.DataFrame, truth: pl.DataFrame, reachable: pl.DataFrame) -> dict:
+    """Precision, recall and recall of reachable pairs of the pairs that involve a record showing
+    each phenomenon (truth's `phenomena`): pairs with at least one such record are all pairs
+    minus the pairs among the others, so nothing is enumerated."""
+    joined = fan_records.join(truth, on=["source", "source_record_id"]).join(
+        reachable.rename({"fan_id": "group"}), on=["source", "source_record_id"]
+    )
+    tags = sorted({t for tags in truth["phenomena"].to_list() for t in tags})
+    out = {}
+    for tag in tags:
+        marked = joined.with_columns(t=pl.col("phenomena").list.contains(tag).cast(pl.Int64))
+        if marked["t"].sum() == 0:
+            continue
+
+        def involving(*keys: str, marked: pl.DataFrame = marked) -> int:
+            cells = marked.group_by(*keys).agg(n=pl.len(), t=pl.col("t").sum())
+            return int(cells.select((_pairs(pl.col("n")) - _pairs(pl.col("n") - pl.col("t"))).sum()).item())
+
+        predicted, correct = involving("fan_id"), involving("fan_id", "person_id")
+        true, reachable_true = involving("person_id"), involving("group")
+        reached = involving("fan_id", "group")
+        out[tag] = {
+            "records": int(marked["t"].sum()),
+            "pairs_predicted": predicted,
+            "pairs_true": true,
+            "precision": round(correct / predicted, 6) if predicted else 1.0,
+            "recall": round(correct / true, 6) if true else 1.0,
+            "recall_of_reachable": round(reached / reachable_true, 6) if reachable_true else 1.0,
+        }
+    return out
+
+
+def reachable_partition(identifiers: pl.DataFrame, truth: pl.DataFrame, evidence_only: bool = True) -> pl.DataFrame:
+    """What an exact-match linker could join without ever merging two people: each person's
+    records connected by identifier values that no other person's records carry.
+
+    With `evidence_only`, a value counts only where the data shows it names the record's own
+    person: not the number on a walk-in receipt (a POS sale without a card: the till may have
+    typed the store's number, a cashier's, a relative's), and not a delivery's mobile unless the
+    account's deliveries agree the receiver is the buyer (one delivery alone may be a gift). No
+    linker can use those without merging people, since the data does not tell the two apart.
+    identifiers: record_key, identifier_type, identifier_value, is_walk_in, is_unconfirmed_receiver.
     Returns source, source_record_id, fan_id (the reachable group)."""
     keyed = truth.with_columns(record_key=pl.concat_str("source", pl.lit(":"), "source_record_id"))
     ids = identifiers.join(keyed.select("record_key", "person_id"), on="record_key", how="inner")
+    if evidence_only:
+        ids = ids.filter(~pl.col("is_walk_in") & ~pl.col("is_unconfirmed_receiver"))
     private = ids.filter(pl.col("person_id").n_unique().over("identifier_type", "identifier_value") == 1)
     anchored = private.with_columns(anchor=pl.col("record_key").min().over("identifier_type", "identifier_value"))
     edges = anchored.filter(pl.col("record_key") != pl.col("anchor"))
@@ -56,20 +103,24 @@ def reachable_partition(identifiers: pl.DataFrame, truth: pl.DataFrame) -> pl.Da
 
 
 def measure(conn: duckdb.DuckDBPyConnection, truth_dir: Path) -> dict:
-    """Accuracy of the warehouse's fans against truth, and recall against what was reachable."""
+    """Accuracy of the warehouse's fans against truth; recall against what was reachable with
+    evidence (and, for comparison, against every value private to one person); and all of it
+    per phenomenon of the sample (gifts, reissued numbers, till numbers, ...)."""
     fan_records = conn.sql("select source, source_record_id, fan_id from marts.fan_records").pl()
     identifiers = conn.sql(
-        "select record_key, identifier_type, identifier_value from intermediate.int_identity__identifiers"
+        """select record_key, identifier_type, identifier_value, is_walk_in, is_unconfirmed_receiver
+           from intermediate.int_identity__identifiers where is_current"""
     ).pl()
     truth = pl.read_parquet(Path(truth_dir) / "records.parquet")
-    figures = pairwise_accuracy(fan_records, truth)
-    reachable = reachable_partition(identifiers, truth)
-    # truth restricted to reachable groups: a pair counts only if evidence connects it
-    reachable_truth = reachable.rename({"fan_id": "person_id"})
-    against_reachable = pairwise_accuracy(fan_records, reachable_truth)
-    figures["pairs_reachable"] = against_reachable["pairs_true"]
-    figures["reachable_share_of_true_pairs"] = round(against_reachable["pairs_true"] / figures["pairs_true"], 6)
-    figures["recall_of_reachable"] = against_reachable["recall"]
+    figures = pairwise_accuracy(fan_records, truth.drop("phenomena", strict=False))
+    for name, evidence_only in (("", True), ("_private_values", False)):
+        reachable = reachable_partition(identifiers, truth, evidence_only)
+        against = pairwise_accuracy(fan_records, reachable.rename({"fan_id": "person_id"}))
+        figures[f"pairs_reachable{name}"] = against["pairs_true"]
+        figures[f"reachable{name}_share_of_true_pairs"] = round(against["pairs_true"] / figures["pairs_true"], 6)
+        figures[f"recall_of_reachable{name}"] = against["recall"]
+        if evidence_only and "phenomena" in truth.columns:
+            figures["by_phenomenon"] = by_phenomenon(fan_records, truth, reachable)
     return figures
 
 

@@ -62,6 +62,18 @@ def _accuracy(args: argparse.Namespace) -> int:
     return 0
 
 
+def _preview_identity(args: argparse.Namespace) -> int:
+    import json
+
+    from orchestration.settings import apply_defaults
+    from scrm.preview import preview, report
+
+    apply_defaults()
+    figures = preview()
+    print(json.dumps(figures, indent=2, ensure_ascii=False) if args.json else report(figures))
+    return 0
+
+
 def _batches(args: argparse.Namespace) -> int:
     from ingestion.batches import describe, drop, held_batches, release
     from orchestration.resources import warehouse_resource
@@ -140,6 +152,12 @@ def main(argv: list[str] | None = None) -> int:
     acc.add_argument("--warehouse", help="DuckDB file (default: SCRM_DUCKDB_PATH)")
     acc.add_argument("--truth", help="truth folder (default: beside the landing folder)")
     acc.set_defaults(func=_accuracy)
+    ident = sub.add_parser(
+        "preview-identity",
+        help="what the identity seeds as they are now would do to the fans, on a copy of the warehouse",
+    )
+    ident.add_argument("--json", action="store_true", help="the figures as JSON")
+    ident.set_defaults(func=_preview_identity)
     batches = sub.add_parser(
         "batches", help="list the batches held for failing validation; release or drop one (see the README)"
     )

@@ -132,10 +132,12 @@ def identity_summary(conn: duckdb.DuckDBPyConnection, truth: bool = True) -> lis
     lines = [
         f"fans: {f['fans']:,} from {f['records']:,} records ({f['single_record_fans']:,} single-record, "
         f"{f['fans_in_two_or_more_silos']:,} in two or more silos, largest {f['largest_fan']} records); "
-        f"merges {f['merges']}, splits {f['splits']} over all runs",
-        "quarantined identifiers (never used to link):",
+        f"merges {f['merges']}, splits {f['splits']} over all runs; merges refused (two people's identities) "
+        f"{f['refused_merges']:,} ({f['refused_links']:,} links); fans over the size limit "
+        f"{f['fans_over_size_limit']:,}",
+        "identifier values that never link, or link only some of their records (marts.quarantined_identifiers):",
     ]
-    lines += [f"  {kind:<12}{reason:<55}{n:>6} values {c:>8,} records" for kind, reason, n, c in f["quarantine"]]
+    lines += [f"  {kind:<10}{reason:<58}{n:>6} values {c:>8,} records" for kind, reason, n, c in f["quarantine"]]
     truth_dir = path_setting("SCRM_LANDING_DIR").parent / "truth"
     if truth and (truth_dir / "records.parquet").exists() and _has_sample_tooling():
         from sample.accuracy import measure
@@ -145,8 +147,14 @@ def identity_summary(conn: duckdb.DuckDBPyConnection, truth: bool = True) -> lis
             f"identity vs the generator's truth: precision {acc['precision']:.4f}, recall {acc['recall']:.4f} "
             f"(recall of reachable pairs {acc['recall_of_reachable']:.4f}; reachable = "
             f"{acc['reachable_share_of_true_pairs']:.1%} of true pairs), {acc['fans']:,} fans for "
-            f"{acc['people']:,} people"
+            f"{acc['people']:,} people; {acc['fans_mixing_people']:,} fans mix people (at most "
+            f"{acc['most_people_in_one_fan']} in one)"
         )
+        lines.append(f"  {'phenomenon':<18}{'records':>9}{'precision':>11}{'recall':>9}{'reachable':>11}")
+        lines += [
+            f"  {name:<18}{p['records']:>9,}{p['precision']:>11.4f}{p['recall']:>9.4f}{p['recall_of_reachable']:>11.4f}"
+            for name, p in acc.get("by_phenomenon", {}).items()
+        ]
     return lines
 
 

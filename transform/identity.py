@@ -1,8 +1,15 @@
-"""Connected components of the identity graph: the one step where SQL is the wrong tool.
+"""Clusters of the identity graph: the one step where SQL is the wrong tool.
 
-scipy's connected_components is a linear-time graph search in C; the dbt Python model
-`int_identity__clusters` calls `cluster` with the records and edges of the run.
+Connected components (scipy, a linear-time graph search in C) give each record its component.
+A component may join records whose strong identities disagree: two different WeChat unionids,
+two accounts of one shop platform, two Weibo uids. One person has one of each, so such a
+component holds more than one person, whatever joined it. Those components alone are clustered
+again, link by link, strongest first (the rules' priority): a link that would put two different
+values of such an identity in one cluster is refused. The dbt Python model
+`int_identity__clusters` calls `resolve` with the records, edges and identities of the run.
 """
+
+from __future__ import annotations
 
 import numpy as np
 import polars as pl
@@ -11,8 +18,8 @@ from scipy.sparse.csgraph import connected_components
 
 
 def cluster(record_keys: pl.Series, edge_from: pl.Series, edge_to: pl.Series) -> pl.DataFrame:
-    """Each record's cluster: (record_key, cluster_key, cluster_size). The cluster key is the
-    smallest record key of the component, so it does not depend on row order."""
+    """Each record's connected component: (record_key, cluster_key, cluster_size). The cluster
+    key is the smallest record key of the component, so it does not depend on row order."""
     nodes = pl.DataFrame({"record_key": record_keys}).with_row_index("node")
     edges = pl.DataFrame({"a": edge_from, "b": edge_to})
     edges = edges.join(nodes.rename({"record_key": "a", "node": "na"}), on="a").join(
@@ -28,4 +35,71 @@ def cluster(record_keys: pl.Series, edge_from: pl.Series, edge_to: pl.Series) ->
         "record_key",
         cluster_key=pl.col("record_key").min().over("component"),
         cluster_size=pl.len().over("component").cast(pl.Int64),
+    )
+
+
+def resolve(records: pl.Series, edges: pl.DataFrame, identities: pl.DataFrame) -> pl.DataFrame:
+    """Each record's cluster, with no two different values of one strong identity in a cluster.
+
+    records: record keys. edges: record_key_from, record_key_to, priority (lower is stronger).
+    identities: record_key, identity (e.g. 'unionid', 'platform_buyer:tmall'), value.
+    Returns record_key, cluster_key, cluster_size, component_key (the unconstrained component:
+    a component holding several clusters is a merge that was refused)."""
+    components = cluster(records, edges["record_key_from"], edges["record_key_to"]).rename(
+        {"cluster_key": "component_key", "cluster_size": "component_size"}
+    )
+    conflicted = (
+        identities.join(components.select("record_key", "component_key"), on="record_key")
+        .group_by("component_key", "identity")
+        .agg(pl.col("value").n_unique().alias("values"))
+        .filter(pl.col("values") > 1)
+        .select("component_key")
+        .unique()
+    )
+    plain = components.join(conflicted, on="component_key", how="anti").select(
+        "record_key", cluster_key="component_key", cluster_size="component_size", component_key="component_key"
+    )
+    if conflicted.height == 0:
+        return plain
+    members = components.join(conflicted, on="component_key")
+    inside = set(members["record_key"].to_list())
+    component_edges = edges.filter(pl.col("record_key_from").is_in(inside))
+    split = _constrained(members, component_edges, identities.filter(pl.col("record_key").is_in(inside)))
+    return pl.concat([plain, split.select(plain.columns)])
+
+
+def _constrained(members: pl.DataFrame, edges: pl.DataFrame, identities: pl.DataFrame) -> pl.DataFrame:
+    """Union-find over the edges of conflicted components, strongest first, refusing a union
+    that would hold two values of one identity."""
+    keys = members["record_key"].to_list()
+    index = {key: i for i, key in enumerate(keys)}
+    parent = list(range(len(keys)))
+    held: list[dict[str, str]] = [{} for _ in keys]
+    for key, identity, value in identities.iter_rows():
+        held[index[key]].setdefault(identity, value)
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    ordered = edges.sort(["priority", "record_key_from", "record_key_to"])
+    for a, b in zip(ordered["record_key_from"], ordered["record_key_to"], strict=True):
+        ra, rb = find(index[a]), find(index[b])
+        if ra == rb:
+            continue
+        mine, theirs = held[ra], held[rb]
+        if any(theirs.get(identity, value) != value for identity, value in mine.items()):
+            continue  # refused: the two sides are different people
+        if len(mine) < len(theirs):
+            ra, rb, mine, theirs = rb, ra, theirs, mine
+        parent[rb] = ra
+        mine.update(theirs)
+    roots = pl.DataFrame({"record_key": keys, "root": [find(i) for i in range(len(keys))]})
+    return roots.join(members.select("record_key", "component_key"), on="record_key").select(
+        "record_key",
+        cluster_key=pl.col("record_key").min().over("root"),
+        cluster_size=pl.len().over("root").cast(pl.Int64),
+        component_key="component_key",
     )

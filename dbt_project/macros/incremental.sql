@@ -13,7 +13,8 @@
 {#- The identity models that work value by value (identifier_values, edges) take the values a
     changed record carries or carried since their own last build (all values on a full build):
     `in_scope` (each with the latest change of a record carrying it) and `identifiers` (the
-    current identifiers of those values). -#}
+    current identifiers of those values that name the record's own person: not a gift's
+    receiver). -#}
 {% macro identifier_values_in_scope(identifiers_relation) -%}
 all_identifiers as (
     select * from {{ identifiers_relation }}
@@ -37,6 +38,6 @@ identifiers as (
     inner join in_scope
         on all_identifiers.identifier_type = in_scope.identifier_type
         and all_identifiers.identifier_value = in_scope.identifier_value
-    where all_identifiers.is_current
+    where all_identifiers.is_current and not coalesce(all_identifiers.is_unconfirmed_receiver, false)
 )
 {%- endmacro %}

@@ -83,3 +83,12 @@
 {% macro sql_string(value) -%}
     '{{ value | string | replace("'", "''") }}'
 {%- endmacro %}
+
+{#- A real name (a card holder's, a delivery's receiver's) as a key: spaces and the middle dot of
+    transliterated names removed; null when the platform masked it (王**) or it is empty. -#}
+{% macro real_name(column) -%}
+    case
+        when {{ column }} like '%*%' then null
+        else nullif(replace(replace(replace(trim({{ column }}), ' ', ''), '·', ''), '　', ''), '')
+    end
+{%- endmacro %}

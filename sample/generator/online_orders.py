@@ -10,6 +10,7 @@ from sample.generator.config import (
     PLATFORM_WEIGHTS,
     PLATFORMS,
 )
+from sample.generator.people import housemates, nicknames, phone_at
 from sample.generator.shard import Shard
 
 
@@ -30,9 +31,21 @@ def write_online_orders(g: Shard) -> None:
     ref_code = g.opt(by_code, g.card_no[np.maximum(p["referrer"][who], 0)])
     own = p["is_member"][who] & g.flag(m, cfg.self_referral_rate) & ~by_code
     ref_code = pl.Series(g.card_no[who]).zip_with(pl.Series(own), ref_code)  # g-referrals
-    mobile = pl.Series(p["current_phone"][who])
+    # the delivery: to the buyer, or as a gift to somebody else (often a household member); the
+    # platforms that mask the mobile mask the receiver's name with it
+    gift = g.flag(m, cfg.gift_order_rate)
+    housemate = housemates(g, who)
+    friend = g.rng.integers(0, g.n, m)
+    receiver = np.where(gift, np.where((housemate >= 0) & g.flag(m, 0.5), housemate, friend), who)
+    gift &= receiver != who
+    raw_phone = phone_at(g, receiver, paid)
+    mobile = pl.Series(raw_phone)
     masked = g.rng.random(m) < np.vectorize(PLATFORM_MASK_RATE.get)(plat)
     mobile = pl.Series(np.where(masked, g.mask(mobile).to_numpy(), g.phone_noise(mobile).to_numpy()))
+    names, typo = g.name_noise(pl.Series(p["name"][receiver]))
+    names = pl.Series(np.where(masked, (names.str.slice(0, 1) + "**").to_numpy(), names.to_numpy()))
+    per_platform = [nicknames(g, who, 10 + k) for k in range(len(PLATFORMS))]
+    nick = np.choose(plat_idx, per_platform)
     buyer = np.select(
         [plat == "tmall", plat == "jd", plat == "douyin"],
         [
@@ -55,10 +68,11 @@ def write_online_orders(g: Shard) -> None:
             "platform": plat,
             "shop_id": np.char.add(plat.astype(str), "_flagship"),
             "buyer_id": buyer,
-            "buyer_nick": g.stable_ids("nick_", who + g.offset, 99, 8),
-            "receiver_name": g.name_noise(pl.Series(p["name"][who])),
+            "buyer_nick": nick,
+            "receiver_name": names,
             "receiver_mobile": mobile,
-            "receiver_city": p["city"][who],
+            "receiver_city": p["city"][receiver],
+            "receiver_address": p["address"][receiver],
             "openid": g.opt(mini, g.mini_openid[who]),
             "unionid": g.opt(mini & p["has_unionid"][who], g.unionid[who]),
             "paid": paid,
@@ -92,6 +106,7 @@ def write_online_orders(g: Shard) -> None:
         "receiver_name",
         "receiver_mobile",
         "receiver_city",
+        "receiver_address",
         "openid",
         "unionid",
         "paid_at",
@@ -105,5 +120,6 @@ def write_online_orders(g: Shard) -> None:
     for (month,), frame in allo.sort("updated").group_by(["month"], maintain_order=True):
         frame, bad = g.corrupt(frame.select(cols), "order_id", "amount_yuan", "12,3O")
         g.write_csv(frame, g.landing / "online_orders" / f"orders_{month}.csv", "online_orders", bad=bad)
-    g.add_truth("online_orders", orders["order_id"], orders["person_id"])
-    g.progress(f"  online orders: {m:,} (+{int(refunded.sum()):,} refund updates)")
+    tags = g.tags(gift=gift, name_typo=typo & ~masked, **g.number_tags(np.where(masked, "", raw_phone)))
+    g.add_truth("online_orders", orders["order_id"], orders["person_id"], tags)
+    g.progress(f"  online orders: {m:,} (+{int(refunded.sum()):,} refund updates, {int(gift.sum()):,} gifts)")

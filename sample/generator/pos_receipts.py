@@ -9,6 +9,7 @@ from sample.generator.config import (
     JUNK_PHONES,
     PAYMENTS,
 )
+from sample.generator.people import phone_at
 from sample.generator.shard import Shard
 
 
@@ -21,17 +22,37 @@ def write_pos_receipts(g: Shard) -> None:
     m = len(who)
     sold = g.times(np.maximum(p["joined_at"][who], w0), g.t1 - 3600, m)
     store = np.where(g.flag(m, 0.8), g.home_store[who], g.rng.integers(0, g.n_stores, m))
-    # A known customer always leaves a trace: card, phone, or both (else they are a walk-in).
-    ident = g.rng.choice(3, size=m, p=[0.55, 0.35, 0.10])  # card, phone, both
-    ident = np.where(p["is_member"][who], ident, 1)
-    card = g.opt(ident != 1, g.card_no[who])
-    phone = g.opt(ident != 0, g.phone_noise(pl.Series(p["current_phone"][who])))
-    # Walk-ins: strangers; cashiers type a junk or the store's own number for some.
+    # A member is identified at the till by the card or by the mobile: a lookup by mobile finds
+    # the card, so the receipt records both. Someone without a card gives their mobile (for the
+    # e-receipt) or nothing at all.
+    ident = g.rng.choice(3, size=m, p=[0.55, 0.35, 0.10])  # card, mobile looked up, both
+    member = p["is_member"][who]
+    ident = np.where(member, np.where(ident == 1, 2, ident), np.where(g.flag(m, 0.5), 1, -1))
+    extra = np.array([g.extra_card.get(int(x), -1) for x in who], dtype=np.int64)
+    extra_open = np.array([g.extra_card_opened.get(int(x), g.t1 + 1) for x in who], dtype=np.int64)
+    reissued = np.isin(who, list(g.reissued_from))
+    use_extra = (extra >= 0) & (sold >= extra_open) & (reissued | g.flag(m, 0.5))
+    card = g.opt(member, g.card_no[np.where(use_extra, extra, who)])
+    raw_phone = phone_at(g, who, sold)
+    phone = g.opt(ident >= 1, g.phone_noise(pl.Series(raw_phone)))
+    # Walk-ins: strangers who give no card and no number. For some the cashier types a
+    # placeholder (13800000000), for others the store's own mobile or their own: each till
+    # number at its own pace, a few to thousands of times a year.
     k = int(round(m * cfg.walk_in_receipt_rate))
-    store_phone = np.char.add("1390000", np.char.zfill((np.arange(g.n_stores) + 1).astype(str), 4))
     wstore = g.rng.integers(0, g.n_stores, k)
-    junk = np.where(g.flag(k, 0.5), g.pick(JUNK_PHONES, k), store_phone[wstore])
-    wphone = g.opt(g.flag(k, cfg.walk_in_junk_phone_rate), junk)
+    kind = g.rng.choice(3, size=k, p=[1 - cfg.walk_in_junk_phone_rate - cfg.walk_in_till_number_rate,
+                                      cfg.walk_in_junk_phone_rate, cfg.walk_in_till_number_rate])  # fmt: skip
+    till = np.array([pick_till(g, s) for s in wstore], dtype=np.int64) if k else np.array([], dtype=np.int64)
+    wraw = np.where(kind == 2, g.till_numbers[np.maximum(till, 0)], np.where(kind == 1, g.pick(JUNK_PHONES, k), ""))
+    wphone = g.opt(kind != 0, wraw)
+    store_number = (kind == 2) & (g.till_staff[np.maximum(till, 0)] < 0)
+    staff_number = (kind == 2) & (g.till_staff[np.maximum(till, 0)] >= 0)
+    sold_tags = g.tags(
+        reissued_card=(extra >= 0) & reissued,
+        second_card=(extra >= 0) & ~reissued,
+        **g.number_tags(np.where(ident >= 1, raw_phone, "")),
+    )
+    walk_in_tags = g.tags(walk_in=np.ones(k), store_number=store_number, staff_number=staff_number)
     sales = pl.DataFrame(
         {
             "person_id": np.concatenate(
@@ -42,6 +63,7 @@ def write_pos_receipts(g: Shard) -> None:
             "sold": np.concatenate([sold, g.times(w0, g.t1 - 3600, k)]),
             "card": pl.concat([card, pl.repeat(None, k, dtype=pl.String, eager=True)]),
             "phone": pl.concat([phone, wphone]),
+            "phenomena": pl.concat([sold_tags, walk_in_tags]),
         }
     )
     n = sales.height
@@ -58,6 +80,7 @@ def write_pos_receipts(g: Shard) -> None:
         sold=pl.col("sold") + pl.Series(g.times(3600, 2 * 86400, int(returned.sum()))),
         card=pl.lit(None, dtype=pl.String),
         phone=pl.lit(None, dtype=pl.String),
+        phenomena=pl.lit([], dtype=pl.List(pl.String)),
     )
     allr = (
         pl.concat([sales, returns])
@@ -121,8 +144,15 @@ def write_pos_receipts(g: Shard) -> None:
         if i in spoiled:  # a few files carry one corrupt row
             body, bad = g.corrupt(body, "receipt_no", "sold_at", "not a time", rows=1)
         g.write_csv(body, g.landing / "pos_receipts" / f"{store_id}_{date}.csv", "pos_receipts", bad=bad)
-    g.add_truth("pos_receipts", out["receipt_no"], out["person_id"])
+    g.add_truth("pos_receipts", out["receipt_no"], out["person_id"], out["phenomena"])
     g.progress(f"  pos receipts: {out.height:,}")
 
 
 # ---- truth -------------------------------------------------------------------------------
+
+
+def pick_till(g: Shard, store: int) -> int:
+    """One of the store's till numbers, each as often as its weight says."""
+    numbers = np.flatnonzero(g.till_store == store)
+    weights = g.till_weight[numbers]
+    return int(numbers[g.rng.choice(len(numbers), p=weights / weights.sum())])

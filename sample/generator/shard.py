@@ -80,16 +80,39 @@ class Shard:
         text = pl.Series(values).cast(pl.String)
         return text.zip_with(pl.Series(cond), pl.repeat(None, len(text), dtype=pl.String, eager=True))
 
-    def add_truth(self, source: str, record_ids, person_ids) -> None:
+    def add_truth(self, source: str, record_ids, person_ids, phenomena: pl.Series | None = None) -> None:
+        """Who each record really is, and the phenomena it shows (for accuracy per phenomenon)."""
+        n = len(record_ids)
         self.records.append(
             pl.DataFrame(
                 {
-                    "source": pl.Series([source] * len(record_ids), dtype=pl.String),
+                    "source": pl.Series([source] * n, dtype=pl.String),
                     "source_record_id": pl.Series(record_ids, dtype=pl.String),
                     "person_id": pl.Series(person_ids, dtype=pl.String),
+                    "phenomena": phenomena
+                    if phenomena is not None
+                    else pl.Series([[] for _ in range(n)], dtype=pl.List(pl.String)),
                 }
             )
         )
+
+    @staticmethod
+    def tags(**conditions) -> pl.Series:
+        """Per record, the names of the conditions that hold (the phenomena it shows)."""
+        frame = pl.DataFrame({name: pl.Series(np.asarray(c, dtype=bool)) for name, c in conditions.items()})
+        listed = pl.concat_list(
+            [pl.when(pl.col(c)).then(pl.lit(c)).otherwise(pl.lit(None, pl.String)) for c in conditions]
+        )
+        return frame.select(listed.list.drop_nulls().alias("phenomena")).to_series()
+
+    def number_tags(self, phones: np.ndarray) -> dict[str, np.ndarray]:
+        """The phenomena a number brings to a record: reissued by the carrier, shared in a
+        household, a cashier's own number typed for others."""
+        return {
+            "recycled_number": np.isin(phones, self.recycled_numbers),
+            "household_phone": np.isin(phones, self.family_numbers),
+            "staff_number": np.isin(phones, self.staff_numbers),
+        }
 
     def count(self, source: str, rows: int, bad: int = 0, new_file: bool = True) -> None:
         entry = self.manifest.setdefault(source, {"files": 0, "rows": 0, "bad_rows": 0})
@@ -170,12 +193,14 @@ class Shard:
     def mask(phones: pl.Series) -> pl.Series:
         return phones.str.slice(0, 3) + "****" + phones.str.slice(7, 4)
 
-    def name_noise(self, names: pl.Series) -> pl.Series:
-        """A typo replaces the last character of some names."""
+    def name_noise(self, names: pl.Series) -> tuple[pl.Series, np.ndarray]:
+        """A typo at the counter replaces the last character of some names; returns the names
+        and which were mistyped."""
         n = len(names)
         typo = self.flag(n, self.cfg.name_typo_rate)
-        wrong = names.str.slice(0, 1) + pl.Series(self.pick(GIVEN, n))
-        return pl.Series(np.where(typo, wrong.to_numpy(), names.to_numpy()), dtype=pl.String)
+        wrong = names.str.slice(0, names.str.len_chars() - 1) + pl.Series(self.pick(GIVEN, n))
+        typo &= (wrong != names).to_numpy()
+        return pl.Series(np.where(typo, wrong.to_numpy(), names.to_numpy()), dtype=pl.String), typo
 
     def email_noise(self, emails: pl.Series) -> pl.Series:
         n = len(emails)

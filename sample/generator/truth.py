@@ -24,13 +24,25 @@ def write_truth(g: Shard) -> None:
         }
     ).filter(pl.col("referred_at") > pl.datetime(2000, 1, 1)).write_parquet(parts / f"referrals_{part}")
     pl.concat(g.consent_rows).write_parquet(parts / f"consent_{part}")
+    recycled_from = p["recycled_from"]
     pl.DataFrame(
         {
             "person_id": p["person_id"],
             "name": p["name"],
+            "surname": p["surname"],
             "phone": p["current_phone"],
+            "old_phone": p["old_phone"],
             "has_changed_phone": p["changed"],
             "shares_family_phone": p["family_of"] >= 0,
+            "household": p["household"],
+            "address": p["address"],
+            "city": p["city"],
+            "number_reissued_from": g.opt(recycled_from >= 0, p["person_id"][np.maximum(recycled_from, 0)]),
+            "cashier_at_store": g.opt(g.staff_store >= 0, g.stores[np.maximum(g.staff_store, 0)]),
+            "cards": 1 + np.isin(p["i"], list(g.extra_card)).astype(np.int64),
             **{k: p[k] for k in ("is_member", "is_wechat", "is_weibo", "is_online", "is_offline")},
         }
+    ).with_columns(
+        cards=pl.when(pl.col("is_member")).then(pl.col("cards")).otherwise(0),
+        household=pl.when(pl.col("household") >= 0).then(pl.col("household")),
     ).write_parquet(parts / f"people_{part}")

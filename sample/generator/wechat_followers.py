@@ -7,6 +7,7 @@ from datetime import datetime
 import numpy as np
 import polars as pl
 
+from sample.generator.people import nicknames
 from sample.generator.shard import Shard
 
 
@@ -39,7 +40,7 @@ def write_wechat_followers(g: Shard) -> None:
         {
             "openid": g.openid[f],
             "unionid": g.opt(p["has_unionid"][f], g.unionid[f]),
-            "nickname": g.name_noise(pl.Series(p["name"][f])),
+            "nickname": nicknames(g, f, salt=1),
             "sex": np.where(p["gender"][f] == "男", 1, 2),
             "city": p["city"][f],
             "language": "zh_CN",
@@ -93,11 +94,8 @@ def write_wechat_followers(g: Shard) -> None:
     for day, frame in ((g.snapshot_at, snapshot), (g.t1, changes)):
         path = g.landing / "wechat_followers" / f"followers_{datetime.fromtimestamp(day):%Y%m%d}.jsonl"
         g.write_jsonl(frame, path, "wechat_followers", g.n_bad(frame.height))
-    g.add_truth("wechat_followers", allf["openid"], allf["person_id"])
+    g.add_truth("wechat_followers", allf["openid"], allf["person_id"], g.tags(nickname=np.ones(allf.height)))
     g.consent_rows.append(
         pl.DataFrame({"person_id": real["person_id"], "channel": "wechat", "opted_in": ~real["unsub"]})
     )
     g.progress(f"  wechat followers: {n:,} real, {k:,} bought")
-
-
-# ---- Weibo followers: a small CSV export ------------------------------------------------

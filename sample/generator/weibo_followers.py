@@ -7,6 +7,7 @@ from datetime import datetime
 import numpy as np
 import polars as pl
 
+from sample.generator.people import nicknames, phone_at
 from sample.generator.shard import Shard
 
 
@@ -16,16 +17,17 @@ def write_weibo_followers(g: Shard) -> None:
     n = len(w)
     g.weibo_uid = g.stable_ids("", np.arange(len(p["i"])) + g.offset, 7_000_000_000, 10)
     bound = g.flag(n, 0.3)
+    followed = p["joined_at"][w] + g.times(0, 30 * 86400, n)
+    phone = phone_at(g, w, followed)
     frame = (
         pl.DataFrame(
             {
                 "uid": g.weibo_uid.gather(w),
-                "screen_name": pl.Series(p["name"][w], dtype=pl.String)
-                + pl.Series(g.rng.integers(10, 9999, n)).cast(pl.String),
+                "screen_name": nicknames(g, w, salt=2),
                 "gender": np.where(p["gender"][w] == "男", "m", "f"),
                 "location": pl.Series(p["city"][w], dtype=pl.String),
-                "followed": p["joined_at"][w] + g.times(0, 30 * 86400, n),
-                "bound_mobile": g.opt(bound, p["current_phone"][w]),
+                "followed": followed,
+                "bound_mobile": g.opt(bound, phone),
             }
         )
         .with_columns(followed_at=g.local_time("followed"))
@@ -39,8 +41,6 @@ def write_weibo_followers(g: Shard) -> None:
         "weibo_followers",
         bad=bad,
     )
-    g.add_truth("weibo_followers", g.weibo_uid.gather(w), p["person_id"][w])
+    tags = g.tags(nickname=np.ones(n), **g.number_tags(np.where(bound, phone, "")))
+    g.add_truth("weibo_followers", g.weibo_uid.gather(w), p["person_id"][w], tags)
     g.progress(f"  weibo followers: {n:,}")
-
-
-# ---- interactions: JSON lines per month -------------------------------------------------

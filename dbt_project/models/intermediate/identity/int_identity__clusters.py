@@ -1,16 +1,17 @@
-"""Connected components over the identity edges: each record's cluster.
+"""Each record's cluster: connected components over the identity edges, with no cluster holding
+two values of an identity a person has one of (transform/identity.py).
 
-Incremental: only the clusters touched by records that changed since the last build are
+Incremental: only the components touched by records that changed since the last build are
 recomputed. A changed record touches every record that carries (or carried) one of its
-identifier values; their old clusters, with every record in them, are clustered again from
-their edges. Untouched clusters keep their rows, so the result is the full computation's.
+identifier values; their old components, with every record in them, are clustered again from
+their edges. Untouched components keep their rows, so the result is the full computation's.
 """
 
 from datetime import UTC, datetime
 
 import polars as pl
 
-from transform.identity import cluster
+from transform.identity import resolve
 
 
 def model(dbt, session):
@@ -19,6 +20,7 @@ def model(dbt, session):
     dbt.ref("int_identity__identifiers").create_view("cluster_identifiers")
     dbt.ref("int_identity__edges").create_view("cluster_edges")
     dbt.ref("int_identity__records").create_view("cluster_records")
+    dbt.ref("identity_rules").create_view("cluster_rules")
     if dbt.is_incremental:
         session.sql(f"""
             create or replace temp view cluster_scope as
@@ -32,8 +34,8 @@ def model(dbt, session):
                 from cluster_identifiers
                 inner join touched_values using (identifier_type, identifier_value)
             ),
-            touched_clusters as (
-                select distinct previous.cluster_key
+            touched_components as (
+                select distinct previous.component_key
                 from {dbt.this} as previous
                 inner join touched_records using (record_key)
             )
@@ -41,15 +43,30 @@ def model(dbt, session):
             union
             select previous.record_key
             from {dbt.this} as previous
-            inner join touched_clusters using (cluster_key)
+            inner join touched_components using (component_key)
         """)
     else:
         session.sql("create or replace temp view cluster_scope as select record_key from cluster_records")
     records = session.sql("select record_key from cluster_records inner join cluster_scope using (record_key)").pl()
     edges = session.sql("""
-        select record_key_from, record_key_to
+        select record_key_from, record_key_to, priority
         from cluster_edges
         inner join cluster_scope on cluster_edges.record_key_from = cluster_scope.record_key
     """).pl()
-    clusters = cluster(records["record_key"], edges["record_key_from"], edges["record_key_to"])
+    # the identities a person has one of; a shop's buyer account is one per platform
+    identities = session.sql("""
+        select
+            cluster_identifiers.record_key,
+            case
+                when cluster_identifiers.identifier_type = 'platform_buyer'
+                    then 'platform_buyer:' || split_part(cluster_identifiers.identifier_value, ':', 1)
+                else cluster_identifiers.identifier_type
+            end as identity,
+            cluster_identifiers.identifier_value as value
+        from cluster_identifiers
+        inner join cluster_scope using (record_key)
+        inner join cluster_rules using (identifier_type)
+        where cluster_identifiers.is_current and cluster_rules.one_per_person
+    """).pl()
+    clusters = resolve(records["record_key"], edges, identities)
     return clusters.with_columns(clustered_at=pl.lit(now))

@@ -29,8 +29,12 @@ usable as (
         identifiers.record_key,
         identifiers.identifier_type,
         identifiers.identifier_value,
+        identifiers.name_key,
+        identifiers.is_walk_in,
+        identifiers.seen_at,
         identifier_values.rule_name,
         identifier_values.priority,
+        identifier_values.is_shared_by_people,
         identifier_values.last_changed_at
     from identifiers
     inner join identifier_values
@@ -40,14 +44,81 @@ usable as (
     where not identifier_values.is_quarantined
 ),
 
+names_in_use as (
+    -- each real name a shared value is used under, and when
+    select
+        identifier_type,
+        identifier_value,
+        name_key,
+        min(seen_at) as first_seen_at,
+        max(seen_at) as last_seen_at,
+        count(*) over (partition by identifier_type, identifier_value) as names
+    from usable
+    where is_shared_by_people and name_key is not null
+    group by identifier_type, identifier_value, name_key
+),
+
+placed as (
+    -- a record without a name, on a value used under several names, belongs to the name in use
+    -- at its time when exactly one was (a reissued number: the old owner's years, then the new)
+    select
+        usable.record_key,
+        usable.identifier_type,
+        usable.identifier_value,
+        min(names_in_use.name_key) as name_key,
+        count(*) as candidates
+    from usable
+    inner join names_in_use
+        on
+            usable.identifier_type = names_in_use.identifier_type
+            and usable.identifier_value = names_in_use.identifier_value
+            and usable.seen_at between names_in_use.first_seen_at and names_in_use.last_seen_at
+    where usable.is_shared_by_people and usable.name_key is null
+    group by usable.record_key, usable.identifier_type, usable.identifier_value
+),
+
+only_names as (
+    select
+        identifier_type,
+        identifier_value,
+        min(name_key) as name_key,
+        count(*) as names
+    from names_in_use
+    group by identifier_type, identifier_value
+),
+
+grouped as (
+    -- the group a record links within: the whole value, or, for a value people share, one name
+    select
+        usable.*,
+        case
+            when not usable.is_shared_by_people then ''
+            when usable.is_walk_in then null
+            when usable.name_key is not null then usable.name_key
+            when only_names.names is null then ''
+            when only_names.names = 1 then only_names.name_key
+            when placed.candidates = 1 then placed.name_key
+        end as link_group
+    from usable
+    left join only_names
+        on
+            usable.identifier_type = only_names.identifier_type
+            and usable.identifier_value = only_names.identifier_value
+    left join placed
+        on
+            usable.record_key = placed.record_key
+            and usable.identifier_type = placed.identifier_type
+            and usable.identifier_value = placed.identifier_value
+),
+
 unlinked_values as (
     select distinct
         side_a.identifier_type,
         side_a.identifier_value
     from never_link
-    inner join usable as side_a
+    inner join grouped as side_a
         on never_link.record_key_a = side_a.record_key
-    inner join usable as side_b
+    inner join grouped as side_b
         on
             never_link.record_key_b = side_b.record_key
             and side_a.identifier_type = side_b.identifier_type
@@ -55,19 +126,19 @@ unlinked_values as (
 ),
 
 linkable as (
-    select usable.*
-    from usable
+    select grouped.*
+    from grouped
     left join unlinked_values
         on
-            usable.identifier_type = unlinked_values.identifier_type
-            and usable.identifier_value = unlinked_values.identifier_value
-    where unlinked_values.identifier_value is null
+            grouped.identifier_type = unlinked_values.identifier_type
+            and grouped.identifier_value = unlinked_values.identifier_value
+    where unlinked_values.identifier_value is null and grouped.link_group is not null
 ),
 
 anchored as (
     select
         *,
-        min(record_key) over (partition by identifier_type, identifier_value) as anchor_record_key
+        min(record_key) over (partition by identifier_type, identifier_value, link_group) as anchor_record_key
     from linkable
 ),
 

@@ -10,10 +10,6 @@ with
 
 {{ identifier_values_in_scope(ref('int_identity__identifiers')) }},
 
-records as (
-    select * from {{ ref('int_identity__records') }}
-),
-
 rules as (
     select * from {{ ref('identity_rules') }}
 ),
@@ -28,17 +24,6 @@ per_source as (
     group by identifier_type, identifier_value, source
 ),
 
-surnames as (
-    select
-        identifiers.identifier_type,
-        identifiers.identifier_value,
-        count(distinct records.surname) as surnames
-    from identifiers
-    inner join records
-        on identifiers.record_key = records.record_key
-    group by identifiers.identifier_type, identifiers.identifier_value
-),
-
 per_value as (
     select
         identifier_type,
@@ -48,6 +33,19 @@ per_value as (
             as most_profiles_in_one_source,
         {{ dbt.listagg("source || '=' || cast(records as varchar)", "', '", "order by source") }} as records_by_source
     from per_source
+    group by identifier_type, identifier_value
+),
+
+evidence as (
+    -- who the value's records say they are: their real names, and how many carry it without
+    -- being a walk-in receipt (a named record, a profile, a receipt with a card)
+    select
+        identifier_type,
+        identifier_value,
+        count(distinct name_key) as names,
+        count(distinct case when not is_walk_in then record_key end) as corroborating_records,
+        count(distinct case when is_walk_in then record_key end) as walk_in_records
+    from identifiers
     group by identifier_type, identifier_value
 ),
 
@@ -63,7 +61,8 @@ blocked as (
                 {%- for identifier_type, pattern, reason in patterns %}
                 when
                     identifier_type = {{ sql_string(identifier_type) }}
-                    and {{ regex_full_match('identifier_value', sql_string(pattern)) }} then {{ sql_string(reason) }}
+                    and {{ regex_full_match('identifier_value', sql_string(pattern)) }}
+                    then {{ sql_string(reason) }}
                 {%- endfor %}
             end
             {%- else -%}
@@ -82,9 +81,11 @@ judged as (
         coalesce(per_value.records, 0) as records,
         per_value.most_profiles_in_one_source,
         per_value.records_by_source,
-        surnames.surnames,
+        evidence.names,
+        evidence.walk_in_records,
         rules.rule_name,
         rules.priority,
+        coalesce(rules.shared_by_people, false) as is_shared_by_people,
         case
             when rules.rule_name is null then 'no rule for this identifier type'
             when blocked.block_reason is not null then 'blocklisted: ' || blocked.block_reason
@@ -92,36 +93,57 @@ judged as (
                 then
                     'on ' || cast(per_value.most_profiles_in_one_source as varchar)
                     || ' profiles of one source (limit ' || cast(rules.max_profiles_per_value as varchar) || ')'
-            when surnames.surnames > rules.max_surnames_per_value
-                then
-                    'used under ' || cast(surnames.surnames as varchar)
-                    || ' surnames (limit ' || cast(rules.max_surnames_per_value as varchar) || '): a shared number'
             when per_value.records > rules.max_records_per_value
                 then
                     'on ' || cast(per_value.records as varchar)
-                    || ' records (limit ' || cast(rules.max_records_per_value as varchar) || ')'
-        end as quarantine_reason
+                    || ' records (limit ' || cast(rules.max_records_per_value as varchar) || '): more than one person'
+            when rules.shared_by_people and evidence.walk_in_records > 0 and evidence.corroborating_records = 0
+                then
+                    'only on walk-in receipts (' || cast(evidence.walk_in_records as varchar)
+                    || '): a number the till took without a card may be anyone''s (the store''s, a cashier''s)'
+        end as quarantine_reason,
+        case
+            when rules.shared_by_people and evidence.walk_in_records > 0 and evidence.corroborating_records > 0
+                then
+                    'also on walk-in receipts (' || cast(evidence.walk_in_records as varchar)
+                    || '), which never link: a number the till took without a card may be anyone''s'
+        end as walk_in_restriction,
+        case
+            when rules.shared_by_people and evidence.names > 1
+                then
+                    'used under ' || cast(evidence.names as varchar)
+                    || ' real names (a household phone, a reissued number): links records under one name only'
+        end as name_restriction
     from in_scope
     left join per_value
         on
             in_scope.identifier_type = per_value.identifier_type
             and in_scope.identifier_value = per_value.identifier_value
+    left join evidence
+        on
+            in_scope.identifier_type = evidence.identifier_type
+            and in_scope.identifier_value = evidence.identifier_value
     left join rules
         on in_scope.identifier_type = rules.identifier_type
     left join blocked
         on
             per_value.identifier_type = blocked.identifier_type
             and per_value.identifier_value = blocked.identifier_value
-    left join surnames
-        on
-            per_value.identifier_type = surnames.identifier_type
-            and per_value.identifier_value = surnames.identifier_value
 ),
 
 final as (
     select
         *,
-        quarantine_reason is not null as is_quarantined
+        quarantine_reason is not null as is_quarantined,
+        case
+            when quarantine_reason like 'no rule%' then 'no rule'
+            when quarantine_reason like 'blocklisted%' then 'blocklisted'
+            when quarantine_reason like '% profiles of one source%' then 'on several profiles of one source'
+            when quarantine_reason like '% records (limit%' then 'on too many records'
+            when quarantine_reason like 'only on walk-in receipts%' then 'only on walk-in receipts'
+            when name_restriction is not null then 'used under several real names'
+            when walk_in_restriction is not null then 'also on walk-in receipts'
+        end as decision_kind
     from judged
 )
 

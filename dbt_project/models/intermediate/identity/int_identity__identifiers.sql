@@ -1,5 +1,5 @@
 {{ config(materialized='incremental', unique_key='record_key', incremental_strategy='delete+insert') }}
--- Every identifier every record carries, normalised in staging.
+-- Every identifier every record carries, normalised in staging, with the record's real name.
 with
 
 member_cards as (
@@ -137,28 +137,71 @@ identifiers as (
     from pos_receipts
 ),
 
+records as (
+    select * from {{ ref('int_identity__records') }}
+),
+
+{% if is_incremental() %}
+reattributed as (
+    -- records whose name changed since their identifiers were taken in (an account's usual
+    -- receiver appears with a new order): taken in again, so their values are judged again
+    select distinct previous.record_key
+    from {{ this }} as previous
+    inner join records
+        on previous.record_key = records.record_key
+    where
+        previous.is_current
+        and (
+            previous.name_key is distinct from records.real_name
+            or previous.is_unconfirmed_receiver != coalesce(
+                records.receiver_role != 'buyer' and previous.identifier_type = 'phone', false
+            )
+        )
+),
+{% endif %}
+
 present as (
+    -- a delivery's mobile names the order's buyer only when the account's deliveries agree that
+    -- the receiver is the buyer: a gift's receiver is somebody else, and one delivery alone does
+    -- not tell (kept, marked, never used to link)
     select
         identifiers.record_key,
-        split_part(identifiers.record_key, ':', 1) as source,
+        records.source,
         identifiers.identifier_type,
         identifiers.identifier_value,
+        records.real_name as name_key,
+        records.is_walk_in,
+        records.place,
+        records.first_seen_at as seen_at,
+        coalesce(records.receiver_role != 'buyer' and identifiers.identifier_type = 'phone', false)
+            as is_unconfirmed_receiver,
         true as is_current,
-        identifiers._loaded_at as changed_at
+        {% if is_incremental() -%}
+        case
+            when reattributed.record_key is not null then {{ run_started() }} else identifiers._loaded_at
+        end
+        {%- else -%}
+        identifiers._loaded_at
+        {%- endif %} as changed_at
     from identifiers
+    inner join records
+        on identifiers.record_key = records.record_key
+    {% if is_incremental() %}
+    left join reattributed
+        on identifiers.record_key = reattributed.record_key
+    {% endif %}
     where
         identifiers.identifier_value is not null
-        and {{ changed_since('identifiers._loaded_at', 'changed_at') }}
+        {% if is_incremental() %}
+        and (identifiers._loaded_at > {{ watermark('changed_at') }} or reattributed.record_key is not null)
+        {% endif %}
 )
 
 {% if is_incremental() %}
 ,
 
 touched as (
-    select distinct
-        record_key,
-        changed_at
-    from present
+    select distinct record_key, changed_at from present
 ),
 
 left_behind as (
@@ -167,6 +210,11 @@ left_behind as (
         previous.source,
         previous.identifier_type,
         previous.identifier_value,
+        previous.name_key,
+        previous.is_walk_in,
+        previous.place,
+        previous.seen_at,
+        previous.is_unconfirmed_receiver,
         false as is_current,
         touched.changed_at
     from {{ this }} as previous

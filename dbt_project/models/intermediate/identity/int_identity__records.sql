@@ -21,12 +21,85 @@ pos_receipts as (
     select * from {{ ref('stg_pos__receipts') }}
 ),
 
--- the name a person gave on the record (WeChat nicknames are not names; POS receipts have none)
+orders as (
+    select
+        order_id,
+        platform || ':' || coalesce(buyer_id, miniprogram_openid) as account_key,
+        {{ real_name('receiver_name') }} as receiver_name,
+        paid_at
+    from online_orders
+),
+
+account_receivers as (
+    select
+        account_key,
+        receiver_name,
+        count(*) as orders
+    from orders
+    where receiver_name is not null
+    group by account_key, receiver_name
+),
+
+usual_receivers as (
+    -- the name an account's deliveries go to most: at least twice, and no other name as often
+    select
+        ranked.account_key,
+        ranked.receiver_name
+    from (
+        select
+            account_receivers.*,
+            count(*) over (partition by account_receivers.account_key, account_receivers.orders) as names_as_often,
+            row_number() over (
+                partition by account_receivers.account_key
+                order by account_receivers.orders desc, account_receivers.receiver_name asc
+            ) as name_rank
+        from account_receivers
+    ) as ranked
+    where ranked.name_rank = 1 and ranked.orders >= 2 and ranked.names_as_often = 1
+),
+
+account_names as (
+    select
+        account_key,
+        count(*) as names
+    from account_receivers
+    group by account_key
+),
+
+order_receivers as (
+    -- who a delivery goes to: the buyer (the account's usual receiver), someone else (a gift),
+    -- unknown (an account with one named delivery), or unclear (deliveries to several names,
+    -- none usual: some are gifts, which ones cannot be told)
+    select
+        orders.order_id,
+        orders.paid_at,
+        orders.receiver_name,
+        case
+            when orders.receiver_name is null then 'masked'
+            when usual_receivers.receiver_name = orders.receiver_name then 'buyer'
+            when usual_receivers.receiver_name is not null then 'someone else'
+            when account_names.names > 1 then 'unclear'
+            else 'unknown'
+        end as receiver_role
+    from orders
+    left join usual_receivers
+        on orders.account_key = usual_receivers.account_key
+    left join account_names
+        on orders.account_key = account_names.account_key
+),
+
+-- the real name a record gives: a card holder's, or a delivery's receiver when the account's
+-- deliveries agree the receiver is the buyer, or the holder of the card shown at the till.
+-- Nicknames (WeChat, Weibo, the shops' buyer nicks) are not names. A POS receipt without a
+-- card is a walk-in: nobody's name, and a number the cashier may have typed.
 records as (
     select
         'member_cards' as source,
         card_no as source_record_id,
-        member_name as person_name,
+        {{ real_name('member_name') }} as real_name,
+        cast(null as varchar) as receiver_role,
+        false as is_walk_in,
+        cast(null as varchar) as place,
         cast(opened_on as timestamp) as first_seen_at
     from member_cards
     union all
@@ -34,29 +107,43 @@ records as (
         'wechat_followers',
         openid,
         null,
+        null,
+        false,
+        null,
         coalesce(subscribed_at, unsubscribed_at)
     from wechat_followers
     union all
     select
         'weibo_followers',
         weibo_uid,
-        screen_name,
+        null,
+        null,
+        false,
+        null,
         followed_at
     from weibo_followers
     union all
     select
         'online_orders',
         order_id,
-        receiver_name,
+        case when receiver_role = 'buyer' then receiver_name end,
+        receiver_role,
+        false,
+        null,
         paid_at
-    from online_orders
+    from order_receivers
     union all
     select
         'pos_receipts',
-        receipt_no,
+        pos_receipts.receipt_no,
+        {{ real_name('member_cards.member_name') }},
         null,
-        sold_at
+        pos_receipts.member_card_no is null,
+        pos_receipts.store_id,
+        pos_receipts.sold_at
     from pos_receipts
+    left join member_cards
+        on pos_receipts.member_card_no = member_cards.card_no
 ),
 
 keyed as (
@@ -65,7 +152,10 @@ keyed as (
         source,
         source_record_id,
         source in ('member_cards', 'wechat_followers', 'weibo_followers') as is_profile,
-        nullif(substr(trim(person_name), 1, 1), '') as surname,
+        real_name,
+        receiver_role,
+        is_walk_in,
+        place,
         first_seen_at
     from records
 )

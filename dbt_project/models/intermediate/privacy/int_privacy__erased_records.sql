@@ -19,9 +19,17 @@ current_assignment as (
 ),
 
 matched as (
+    -- a value that names one person takes their whole fan; a value several people use (a junk
+    -- number, a household phone, a reissued number), a delivery's receiver not confirmed as the
+    -- buyer, or a walk-in receipt's number, only the records that carry it
     select distinct
         identifiers.record_key,
-        coalesce(identifier_values.is_quarantined, false) as is_quarantined
+        not (
+            coalesce(identifier_values.is_quarantined, false)
+            or coalesce(identifier_values.names, 0) > 1
+            or identifiers.is_unconfirmed_receiver
+            or identifiers.is_walk_in
+        ) as names_one_person
     from identifiers
     inner join requests
         on
@@ -38,7 +46,7 @@ erased_fans as (
     from matched
     inner join current_assignment
         on matched.record_key = current_assignment.record_key
-    where not matched.is_quarantined
+    where matched.names_one_person
 ),
 
 final as (
@@ -59,7 +67,7 @@ final as (
         on matched.record_key = current_assignment.record_key
     left join erased_fans
         on current_assignment.fan_id = erased_fans.fan_id
-    where matched.is_quarantined and erased_fans.fan_id is null
+    where not matched.names_one_person and erased_fans.fan_id is null
 )
 
 select * from final

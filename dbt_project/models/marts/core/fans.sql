@@ -21,10 +21,6 @@ online_orders as (
     select * from {{ ref('stg_shop__orders') }}
 ),
 
-pos_receipts as (
-    select * from {{ ref('stg_pos__receipts') }}
-),
-
 orders as (
     select * from {{ ref('orders') }}
 ),
@@ -35,6 +31,14 @@ interactions as (
 
 identifier_values as (
     select * from {{ ref('int_identity__identifier_values') }}
+),
+
+identifiers as (
+    select * from {{ ref('int_identity__identifiers') }}
+),
+
+records as (
+    select * from {{ ref('int_identity__records') }}
 ),
 
 fans as (
@@ -108,58 +112,41 @@ weibo as (
 ),
 
 latest_order as (
+    -- a delivery's receiver only when the account's deliveries confirm it is the buyer
     select
         fan_records.fan_id,
-        online_orders.receiver_name,
+        records.real_name as receiver_name,
         online_orders.receiver_city,
         row_number() over (partition by fan_records.fan_id order by online_orders.paid_at desc) as recency
     from online_orders
     inner join fan_records
         on fan_records.record_key = {{ record_key('online_orders', 'online_orders.order_id') }}
-),
-
-phones_seen as (
-    select
-        fan_records.fan_id,
-        member_cards.phone_normalized as phone,
-        member_cards.updated_at as seen_at
-    from member_cards
-    inner join fan_records on fan_records.record_key = {{ record_key('member_cards', 'member_cards.card_no') }}
-    union all
-    select
-        fan_records.fan_id,
-        online_orders.receiver_phone_normalized,
-        online_orders.paid_at
-    from online_orders
-    inner join fan_records on fan_records.record_key = {{ record_key('online_orders', 'online_orders.order_id') }}
-    union all
-    select
-        fan_records.fan_id,
-        pos_receipts.phone_normalized,
-        pos_receipts.sold_at
-    from pos_receipts
-    inner join fan_records on fan_records.record_key = {{ record_key('pos_receipts', 'pos_receipts.receipt_no') }}
-    union all
-    select
-        fan_records.fan_id,
-        weibo_followers.phone_normalized,
-        weibo_followers.followed_at
-    from weibo_followers
-    inner join fan_records on fan_records.record_key = {{ record_key('weibo_followers', 'weibo_followers.weibo_uid') }}
+    inner join records
+        on fan_records.record_key = records.record_key
+    where records.real_name is not null
 ),
 
 latest_phone as (
+    -- the fan's own numbers only: not a gift's receiver, not a number the till took without a card
     select
-        phones_seen.fan_id,
-        phones_seen.phone,
-        row_number() over (partition by phones_seen.fan_id order by phones_seen.seen_at desc, phones_seen.phone asc)
-            as recency
-    from phones_seen
+        fan_records.fan_id,
+        identifiers.identifier_value as phone,
+        row_number() over (
+            partition by fan_records.fan_id order by identifiers.seen_at desc, identifiers.identifier_value asc
+        ) as recency
+    from identifiers
+    inner join fan_records
+        on identifiers.record_key = fan_records.record_key
     inner join identifier_values
         on
-            phones_seen.phone = identifier_values.identifier_value
-            and identifier_values.identifier_type = 'phone'
-    where not identifier_values.is_quarantined
+            identifiers.identifier_value = identifier_values.identifier_value
+            and identifiers.identifier_type = identifier_values.identifier_type
+    where
+        identifiers.identifier_type = 'phone'
+        and identifiers.is_current
+        and not identifiers.is_walk_in
+        and not identifiers.is_unconfirmed_receiver
+        and not identifier_values.is_quarantined
 ),
 
 spend as (
@@ -208,6 +195,7 @@ final as (
         fans.is_wechat_follower or fans.is_weibo_follower as is_social_follower,
         {{ silo_count() }} as silo_count,
         fans.record_count,
+        fans.record_count > {{ var('identity')['max_fan_records'] }} as is_over_size_limit,
 
         -- consent: an opt-out anywhere wins for that channel
         coalesce(card_summary.has_sms_opt_in and not card_summary.has_sms_opt_out, false)

@@ -28,6 +28,7 @@ renamed as (
         {{ normalize_phone('receiver_mobile') }} as receiver_phone_normalized,
         {{ is_masked_phone('receiver_mobile') }} as is_receiver_phone_masked,
         receiver_city,
+        receiver_address,
 
         -- amounts
         status as order_status,

@@ -30,7 +30,6 @@ usable as (
         identifiers.identifier_type,
         identifiers.identifier_value,
         identifiers.name_key,
-        identifiers.is_walk_in,
         identifiers.seen_at,
         identifier_values.rule_name,
         identifier_values.priority,
@@ -41,7 +40,8 @@ usable as (
         on
             identifiers.identifier_type = identifier_values.identifier_type
             and identifiers.identifier_value = identifier_values.identifier_value
-    where not identifier_values.is_quarantined
+    -- a walk-in receipt's number never links
+    where not identifier_values.is_quarantined and not (identifier_values.is_shared_by_people and identifiers.is_walk_in)
 ),
 
 names_in_use as (
@@ -90,10 +90,14 @@ only_names as (
 grouped as (
     -- the group a record links within: the whole value, or, for a value people share, one name
     select
-        usable.*,
+        usable.record_key,
+        usable.identifier_type,
+        usable.identifier_value,
+        usable.rule_name,
+        usable.priority,
+        usable.last_changed_at,
         case
             when not usable.is_shared_by_people then ''
-            when usable.is_walk_in then null
             when usable.name_key is not null then usable.name_key
             when only_names.names is null then ''
             when only_names.names = 1 then only_names.name_key
@@ -116,9 +120,9 @@ unlinked_values as (
         side_a.identifier_type,
         side_a.identifier_value
     from never_link
-    inner join grouped as side_a
+    inner join usable as side_a
         on never_link.record_key_a = side_a.record_key
-    inner join grouped as side_b
+    inner join usable as side_b
         on
             never_link.record_key_b = side_b.record_key
             and side_a.identifier_type = side_b.identifier_type

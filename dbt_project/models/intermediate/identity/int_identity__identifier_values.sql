@@ -38,13 +38,14 @@ per_value as (
 
 evidence as (
     -- who the value's records say they are: their real names, and how many carry it without
-    -- being a walk-in receipt (a named record, a profile, a receipt with a card)
+    -- being a walk-in receipt (a named record, a profile, a receipt with a card); a record
+    -- carries a value once
     select
         identifier_type,
         identifier_value,
         count(distinct name_key) as names,
-        count(distinct case when not is_walk_in then record_key end) as corroborating_records,
-        count(distinct case when is_walk_in then record_key end) as walk_in_records
+        cast(sum(case when is_walk_in then 0 else 1 end) as bigint) as corroborating_records,
+        cast(sum(case when is_walk_in then 1 else 0 end) as bigint) as walk_in_records
     from identifiers
     group by identifier_type, identifier_value
 ),

@@ -45,27 +45,38 @@ def resolve(records: pl.Series, edges: pl.DataFrame, identities: pl.DataFrame) -
     identities: record_key, identity (e.g. 'unionid', 'platform_buyer:tmall'), value.
     Returns record_key, cluster_key, cluster_size, component_key (the unconstrained component:
     a component holding several clusters is a merge that was refused)."""
-    components = cluster(records, edges["record_key_from"], edges["record_key_to"]).rename(
-        {"cluster_key": "component_key", "cluster_size": "component_size"}
-    )
-    conflicted = (
-        identities.join(components.select("record_key", "component_key"), on="record_key")
-        .group_by("component_key", "identity")
+    components = cluster(records, edges["record_key_from"], edges["record_key_to"])
+    conflicted = conflicted_components(components, identities)
+    return split(components, conflicted, edges, identities)
+
+
+def conflicted_components(components: pl.DataFrame, identities: pl.DataFrame) -> pl.Series:
+    """The components holding two values of one identity (their cluster_key)."""
+    return (
+        identities.join(components.select("record_key", "cluster_key"), on="record_key")
+        .group_by("cluster_key", "identity")
         .agg(pl.col("value").n_unique().alias("values"))
-        .filter(pl.col("values") > 1)
-        .select("component_key")
+        .filter(pl.col("values") > 1)["cluster_key"]
         .unique()
     )
-    plain = components.join(conflicted, on="component_key", how="anti").select(
-        "record_key", cluster_key="component_key", cluster_size="component_size", component_key="component_key"
+
+
+def split(components: pl.DataFrame, conflicted: pl.Series, edges: pl.DataFrame, identities: pl.DataFrame):
+    """Components as clusters, but the conflicted ones clustered again link by link (edges and
+    identities need only cover the conflicted components' records)."""
+    components = components.with_columns(component_key=pl.col("cluster_key"))
+    if conflicted.len() == 0:
+        return components
+    inside = components.filter(pl.col("component_key").is_in(conflicted.implode()))
+    keys = inside["record_key"].implode()
+    again = _constrained(
+        inside,
+        edges.filter(pl.col("record_key_from").is_in(keys)),
+        identities.filter(pl.col("record_key").is_in(keys)),
     )
-    if conflicted.height == 0:
-        return plain
-    members = components.join(conflicted, on="component_key")
-    inside = set(members["record_key"].to_list())
-    component_edges = edges.filter(pl.col("record_key_from").is_in(inside))
-    split = _constrained(members, component_edges, identities.filter(pl.col("record_key").is_in(inside)))
-    return pl.concat([plain, split.select(plain.columns)])
+    return pl.concat(
+        [components.filter(~pl.col("component_key").is_in(conflicted.implode())), again.select(components.columns)]
+    )
 
 
 def _constrained(members: pl.DataFrame, edges: pl.DataFrame, identities: pl.DataFrame) -> pl.DataFrame:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import polars as pl
 
-from transform.identity import resolve
+from transform.identity import cluster, split
 
 
 def model(dbt, session):
@@ -53,10 +53,16 @@ def model(dbt, session):
         from cluster_edges
         inner join cluster_scope on cluster_edges.record_key_from = cluster_scope.record_key
     """).pl()
-    # the identities a person has one of; a shop's buyer account is one per platform
-    identities = session.sql("""
+    components = cluster(records["record_key"], edges["record_key_from"], edges["record_key_to"])
+    del records
+    # the identities a person has one of (a shop's buyer account: one per platform), checked in
+    # DuckDB: only the few components holding two values of one come back to Python
+    session.register("cluster_components", components.select("record_key", "cluster_key").to_arrow())
+    session.sql("""
+        create or replace temp view cluster_identities as
         select
             cluster_identifiers.record_key,
+            cluster_components.cluster_key,
             case
                 when cluster_identifiers.identifier_type = 'platform_buyer'
                     then 'platform_buyer:' || split_part(cluster_identifiers.identifier_value, ':', 1)
@@ -64,9 +70,22 @@ def model(dbt, session):
             end as identity,
             cluster_identifiers.identifier_value as value
         from cluster_identifiers
-        inner join cluster_scope using (record_key)
+        inner join cluster_components using (record_key)
         inner join cluster_rules using (identifier_type)
         where cluster_identifiers.is_current and cluster_rules.one_per_person
-    """).pl()
-    clusters = resolve(records["record_key"], edges, identities)
+    """)
+    conflicted = session.sql("""
+        select distinct cluster_key from (
+            select cluster_key, identity from cluster_identities
+            group by cluster_key, identity having count(distinct value) > 1
+        ) as conflicts
+    """).pl()["cluster_key"]
+    identities = session.sql(
+        """
+        select record_key, identity, value from cluster_identities
+        where cluster_key in (select unnest(?::varchar[]))
+    """,
+        params=[conflicted.to_list()],
+    ).pl()
+    clusters = split(components, conflicted, edges, identities)
     return clusters.with_columns(clustered_at=pl.lit(now))

@@ -5,7 +5,7 @@ import pytest
 
 from ingestion.contracts import load_contract
 from orchestration.project import prepare_dbt
-from tests.support.inputs import EVENTS_CONTRACT, ORDERS_CONTRACT, write
+from tests.support.inputs import EVENTS_CONTRACT, ORDERS_CONTRACT, isolate, write
 
 
 @pytest.fixture
@@ -27,11 +27,5 @@ def dbt_manifest():
 @pytest.fixture
 def isolated_env(tmp_path, monkeypatch):
     """Warehouse, landing folder, exports, serving copy and Dagster instance in a temporary folder."""
-    monkeypatch.setenv("SCRM_DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
-    monkeypatch.setenv("SCRM_LANDING_DIR", str(tmp_path / "landing"))
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
-    monkeypatch.setenv("SCRM_EXPORT_DIR", str(tmp_path / "exports"))
-    monkeypatch.setenv("SCRM_SERVING_PATH", str(tmp_path / "serving" / "warehouse.duckdb"))
-    (tmp_path / "dagster_home").mkdir()
-    (tmp_path / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    isolate(monkeypatch, tmp_path)
     return tmp_path

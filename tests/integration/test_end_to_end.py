@@ -15,6 +15,7 @@ import pytest
 from sample.accuracy import CONSENT_SOURCES, measure, measure_marts
 from sample.generator import GeneratorConfig, generate
 from scrm.pipeline import run_pipeline
+from tests.support.inputs import isolate
 
 pytestmark = pytest.mark.slow  # runs the pipeline: left out of make test-fast
 
@@ -182,16 +183,6 @@ def test_a_merge_is_logged_once_and_the_older_id_survives(env, third_run):
 def test_an_erased_person_leaves_every_mart_the_serving_copy_and_the_exports(env, third_run):
     assert third_run["run"].ok
     check_forgotten(env["root"], third_run["erased_fan"], third_run["erased_keys"])
-
-
-def isolate(patch: pytest.MonkeyPatch, root: Path) -> None:
-    """Warehouse, exports, serving copy and Dagster instance under root."""
-    patch.setenv("SCRM_DUCKDB_PATH", str(root / "warehouse.duckdb"))
-    patch.setenv("DAGSTER_HOME", str(root / "dagster_home"))
-    patch.setenv("SCRM_EXPORT_DIR", str(root / "exports"))
-    patch.setenv("SCRM_SERVING_PATH", str(root / "serving" / "warehouse.duckdb"))
-    (root / "dagster_home").mkdir()
-    (root / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
 
 
 def fan_ids(db) -> list:

@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 ORDERS_CONTRACT = """
 source: online_orders
 description: test orders
@@ -36,3 +38,15 @@ def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(text.encode(encoding))
     return path
+
+
+def isolate(patch: pytest.MonkeyPatch, root: Path) -> None:
+    """Point the warehouse, landing folder, exports, serving copy and Dagster instance of a
+    pipeline run under root."""
+    patch.setenv("SCRM_DUCKDB_PATH", str(root / "warehouse.duckdb"))
+    patch.setenv("SCRM_LANDING_DIR", str(root / "landing"))
+    patch.setenv("DAGSTER_HOME", str(root / "dagster_home"))
+    patch.setenv("SCRM_EXPORT_DIR", str(root / "exports"))
+    patch.setenv("SCRM_SERVING_PATH", str(root / "serving" / "warehouse.duckdb"))
+    (root / "dagster_home").mkdir()
+    (root / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")

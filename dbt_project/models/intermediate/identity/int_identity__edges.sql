@@ -41,7 +41,9 @@ usable as (
             identifiers.identifier_type = identifier_values.identifier_type
             and identifiers.identifier_value = identifier_values.identifier_value
     -- a walk-in receipt's number never links
-    where not identifier_values.is_quarantined and not (identifier_values.is_shared_by_people and identifiers.is_walk_in)
+    where
+        not identifier_values.is_quarantined
+        and not (identifier_values.is_shared_by_people and identifiers.is_walk_in)
 ),
 
 names_in_use as (

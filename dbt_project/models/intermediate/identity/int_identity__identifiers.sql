@@ -141,6 +141,12 @@ records as (
     select * from {{ ref('int_identity__records') }}
 ),
 
+{%- if is_incremental() %}
+{%- set loaded_since = "identifiers._loaded_at > " ~ watermark('changed_at') %}
+{%- set taken_in_now = "(" ~ loaded_since ~ " or reattributed.record_key is not null)" %}
+{%- else %}
+{%- set taken_in_now = "true" %}
+{%- endif %}
 {% if is_incremental() %}
 reattributed as (
     -- records whose name changed since their identifiers were taken in (an account's usual
@@ -192,16 +198,17 @@ present as (
     {% endif %}
     where
         identifiers.identifier_value is not null
-        {% if is_incremental() %}
-        and (identifiers._loaded_at > {{ watermark('changed_at') }} or reattributed.record_key is not null)
-        {% endif %}
+        and {{ taken_in_now }}
 )
 
 {% if is_incremental() %}
 ,
 
 touched as (
-    select distinct record_key, changed_at from present
+    select distinct
+        record_key,
+        changed_at
+    from present
 ),
 
 left_behind as (

@@ -24,11 +24,11 @@ matched as (
     -- buyer, or a walk-in receipt's number, only the records that carry it
     select distinct
         identifiers.record_key,
-        not (
-            coalesce(identifier_values.is_quarantined, false)
-            or coalesce(identifier_values.names, 0) > 1
-            or identifiers.is_unconfirmed_receiver
-            or identifiers.is_walk_in
+        (
+            not coalesce(identifier_values.is_quarantined, false)
+            and coalesce(identifier_values.names, 0) <= 1
+            and not identifiers.is_unconfirmed_receiver
+            and not identifiers.is_walk_in
         ) as names_one_person
     from identifiers
     inner join requests

@@ -21,7 +21,7 @@ import yaml
 from activation.privacy import hash_sql, mask_sql
 from activation.segments import Segment
 from common.errors import UserError
-from common.warehouse import registered, transaction
+from common.warehouse import insert_frame, registered, transaction
 
 TABLES = """
 create schema if not exists segments;
@@ -236,11 +236,11 @@ def _record(conn, segment: Segment, run_id: str, now: datetime, exported, capped
             "snapshot_at": pl.Datetime("us"),
         },
     )
-    _insert(conn, "segments.memberships", snapshot)
+    insert_frame(conn, "segments.memberships", snapshot)
     log = snapshot.filter(pl.col("is_exported")).select(
         "run_id", exported_at="snapshot_at", segment="segment", channel=pl.lit(segment.channel), fan_id="fan_id"
     )
-    _insert(conn, "segments.contact_log", log)
+    insert_frame(conn, "segments.contact_log", log)
     conn.execute(
         "insert into segments.exports values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [run_id, now, segment.name, segment.definition_hash, *counts.values(), str(target)],
@@ -254,11 +254,6 @@ def _move_into_place(renames: list[tuple[Path, Path]]) -> None:
         pointer = target.parent / "LATEST.tmp"
         pointer.write_text(target.name + "\n")
         pointer.replace(target.parent / "LATEST")
-
-
-def _insert(conn, table: str, frame: pl.DataFrame) -> None:
-    with registered(conn, "_frame", frame):
-        conn.execute(f"insert into {table} select * from _frame")
 
 
 def _write_files(conn, segment: Segment, exported: list[str], entered: list[str], left: list[str], work: Path) -> dict:

@@ -27,6 +27,12 @@ def registered(conn: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) 
         conn.unregister(name)
 
 
+def insert_frame(conn: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    """Append a polars frame to a table, matching columns by name."""
+    with registered(conn, "_incoming_frame", frame):
+        conn.execute(f"insert into {table} by name select * from _incoming_frame")
+
+
 @contextmanager
 def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Everything in the block lands together, or nothing does."""

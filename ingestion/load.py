@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from common.warehouse import first_row, registered, transaction
+from common.warehouse import first_row, insert_frame, transaction
 from ingestion.contracts import Contract
 from ingestion.readers import LINE, REJECT_SCHEMA, FileError, apply_contract, missing_columns, read_text_rows
 
@@ -150,11 +150,6 @@ def ensure_raw_tables(conn: duckdb.DuckDBPyConnection, contract: Contract) -> No
     for c in contract.columns:  # columns only ever get added: raw is append-only
         if c.name not in existing:
             conn.execute(f'alter table raw."{contract.source}" add column "{c.name}" {SQL_TYPES[c.type]}')
-
-
-def _insert(conn: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
-    with registered(conn, "incoming", frame):
-        conn.execute(f"insert into {table} by name select * from incoming")
 
 
 def file_digest(data: bytes) -> str:
@@ -379,12 +374,12 @@ class _Pending:
             if cursor is not None:
                 conn.execute("insert or replace into raw._api_cursors values (?, ?, ?)", [cursor[0], cursor[1], now])
             if good.height:
-                _insert(conn, f'raw."{contract.source}"', good.with_columns(_loaded_at=pl.lit(now)))
+                insert_frame(conn, f'raw."{contract.source}"', good.with_columns(_loaded_at=pl.lit(now)))
             if rejects.height:
                 renamed = rejects.rename({"_source_file": "source_file", "_batch_id": "batch_id"})
-                _insert(
+                insert_frame(
                     conn, "raw._rejects", renamed.with_columns(source=pl.lit(contract.source), rejected_at=pl.lit(now))
                 )
             if self.files:
-                _insert(conn, "raw._load_ledger", self._ledger(contract, run_id, now))
+                insert_frame(conn, "raw._load_ledger", self._ledger(contract, run_id, now))
         self.rows_by_file, self.unreadable, self.files, self.rows = [], [], [], 0

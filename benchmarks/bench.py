@@ -168,15 +168,9 @@ def floor(pipeline_db: Path, landing: Path, scratch: Path, manifest: dict) -> di
                 edges = conn.sql(
                     'select record_key_from, record_key_to, priority from intermediate."int_identity__edges"'
                 ).pl()
-                identities = conn.sql("""
-                    select identifiers.record_key,
-                           case when identifiers.identifier_type = 'platform_buyer'
-                                then 'platform_buyer:' || split_part(identifiers.identifier_value, ':', 1)
-                                else identifiers.identifier_type end as identity,
-                           identifiers.identifier_value as value
-                    from intermediate."int_identity__identifiers" as identifiers
-                    inner join config.identity_rules as rules using (identifier_type)
-                    where identifiers.is_current and rules.one_per_person""").pl()
+                identities = conn.sql(
+                    'select record_key, identity, identity_value as value from intermediate."int_identity__identities"'
+                ).pl()
                 clusters = resolve(records["record_key"], edges, identities)
                 conn.register("_clusters", clusters)
                 conn.execute(f"create table {name} as select * from _clusters")

@@ -13,11 +13,10 @@ from pathlib import Path
 def _needs_sample() -> None:
     """The sample tooling lives beside the package in a clone, not in the installed wheel."""
     from common.errors import UserError
+    from scrm.pipeline import has_sample_tooling
 
-    try:
-        import sample  # noqa: F401
-    except ImportError:
-        raise UserError("this command needs the sample tooling (sample/), which comes with a clone") from None
+    if not has_sample_tooling():
+        raise UserError("this command needs the sample tooling (sample/), which comes with a clone")
 
 
 def _generate(args: argparse.Namespace) -> int:

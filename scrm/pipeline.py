@@ -107,7 +107,7 @@ def summary(run: PipelineRun, truth: bool = True) -> str:
     return "\n".join(lines + rest)
 
 
-def _has_sample_tooling() -> bool:
+def has_sample_tooling() -> bool:
     """The truth comparison is demo tooling: it comes with a clone (sample/), not the package."""
     import importlib.util
 
@@ -139,7 +139,7 @@ def identity_summary(conn: duckdb.DuckDBPyConnection, truth: bool = True) -> lis
     ]
     lines += [f"  {kind:<10}{reason:<58}{n:>6} values {c:>8,} records" for kind, reason, n, c in f["quarantine"]]
     truth_dir = path_setting("SCRM_LANDING_DIR").parent / "truth"
-    if truth and (truth_dir / "records.parquet").exists() and _has_sample_tooling():
+    if truth and (truth_dir / "records.parquet").exists() and has_sample_tooling():
         from sample.accuracy import measure
 
         acc = measure(conn, truth_dir)
@@ -188,7 +188,7 @@ def marts_summary(conn: duckdb.DuckDBPyConnection, truth: bool = True) -> list[s
     lines.append("  referral campaigns (referrals, converted, K-factor):")
     lines += [f"    {name:<16}{n:>9,}{c:>9,}{k or 0:>8.3f}" for name, n, c, k, *_ in f["campaigns"]]
     truth_dir = path_setting("SCRM_LANDING_DIR").parent / "truth"
-    if truth and (truth_dir / "referrals.parquet").exists() and _has_sample_tooling():
+    if truth and (truth_dir / "referrals.parquet").exists() and has_sample_tooling():
         from sample.accuracy import measure_marts
 
         acc = measure_marts(conn, truth_dir)

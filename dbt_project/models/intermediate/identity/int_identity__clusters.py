@@ -20,7 +20,7 @@ def model(dbt, session):
     dbt.ref("int_identity__identifiers").create_view("cluster_identifiers")
     dbt.ref("int_identity__edges").create_view("cluster_edges")
     dbt.ref("int_identity__records").create_view("cluster_records")
-    dbt.ref("identity_rules").create_view("cluster_rules")
+    dbt.ref("int_identity__identities").create_view("cluster_one_per_person")
     if dbt.is_incremental:
         session.sql(f"""
             create or replace temp view cluster_scope as
@@ -55,24 +55,14 @@ def model(dbt, session):
     """).pl()
     components = cluster(records["record_key"], edges["record_key_from"], edges["record_key_to"])
     del records
-    # the identities a person has one of (a shop's buyer account: one per platform), checked in
-    # DuckDB: only the few components holding two values of one come back to Python
+    # the identities a person has one of, checked in DuckDB: only the few components holding two
+    # values of one come back to Python
     session.register("cluster_components", components.select("record_key", "cluster_key").to_arrow())
     session.sql("""
         create or replace temp view cluster_identities as
-        select
-            cluster_identifiers.record_key,
-            cluster_components.cluster_key,
-            case
-                when cluster_identifiers.identifier_type = 'platform_buyer'
-                    then 'platform_buyer:' || split_part(cluster_identifiers.identifier_value, ':', 1)
-                else cluster_identifiers.identifier_type
-            end as identity,
-            cluster_identifiers.identifier_value as value
-        from cluster_identifiers
+        select record_key, cluster_components.cluster_key, identity, identity_value as value
+        from cluster_one_per_person
         inner join cluster_components using (record_key)
-        inner join cluster_rules using (identifier_type)
-        where cluster_identifiers.is_current and cluster_rules.one_per_person
     """)
     conflicted = session.sql("""
         select distinct cluster_key from (

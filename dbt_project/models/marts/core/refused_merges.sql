@@ -5,16 +5,12 @@ clusters as (
     select * from {{ ref('int_identity__clusters') }}
 ),
 
-identifiers as (
-    select * from {{ ref('int_identity__identifiers') }}
+identities as (
+    select * from {{ ref('int_identity__identities') }}
 ),
 
 edges as (
     select * from {{ ref('int_identity__edges') }}
-),
-
-rules as (
-    select * from {{ ref('identity_rules') }}
 ),
 
 split_components as (
@@ -27,24 +23,16 @@ split_components as (
     having count(distinct cluster_key) > 1
 ),
 
-identities as (
-    -- the identities a person has one of, in the split components
+component_identities as (
     select
         clusters.component_key,
-        case
-            when identifiers.identifier_type = 'platform_buyer'
-                then identifiers.identifier_type || ':' || split_part(identifiers.identifier_value, ':', 1)
-            else identifiers.identifier_type
-        end as identity,
-        identifiers.identifier_value
-    from identifiers
-    inner join rules
-        on identifiers.identifier_type = rules.identifier_type
+        identities.identity,
+        identities.identity_value
+    from identities
     inner join clusters
-        on identifiers.record_key = clusters.record_key
+        on identities.record_key = clusters.record_key
     inner join split_components
         on clusters.component_key = split_components.component_key
-    where identifiers.is_current and rules.one_per_person
 ),
 
 conflicts as (
@@ -56,10 +44,10 @@ conflicts as (
         select
             component_key,
             identity,
-            count(distinct identifier_value) as distinct_values
-        from identities
+            count(distinct identity_value) as distinct_values
+        from component_identities
         group by component_key, identity
-        having count(distinct identifier_value) > 1
+        having count(distinct identity_value) > 1
     ) as per_identity
     group by component_key
 ),

@@ -4,12 +4,6 @@
     (select coalesce(max({{ column }}), cast('1900-01-01' as timestamp)) from {{ this }})
 {%- endmacro %}
 
-{#- On an incremental build, rows whose `column` is later than the model's own watermark column;
-    on a full build, every row. -#}
-{% macro changed_since(column, watermark_column) -%}
-    {%- if is_incremental() -%}{{ column }} > {{ watermark(watermark_column) }}{%- else -%}true{%- endif -%}
-{%- endmacro %}
-
 {#- The identity models that work value by value (identifier_values, edges) take the values a
     changed record carries or carried since their own last build (all values on a full build):
     `in_scope` (each with the latest change of a record carrying it) and `identifiers` (the

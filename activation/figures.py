@@ -3,7 +3,8 @@ run summary prints. Pure queries over the marts, no Dagster."""
 
 
 def identity_figures(conn) -> dict:
-    """Graph statistics: fans, size distribution, largest fans, quarantine, merges and splits."""
+    """Graph statistics: fans, size distribution, largest fans, quarantine, merges and splits, and
+    the probable links by rule and status (the review queue)."""
     fans, records, singles, largest, mean, multi_silo = conn.execute("""
         select count(*), sum(record_count), count(*) filter (where record_count = 1), max(record_count),
                avg(record_count), count(*) filter (where silo_count >= 2)
@@ -24,6 +25,10 @@ def identity_figures(conn) -> dict:
         "select count(*), coalesce(sum(refused_links), 0) from marts.refused_merges"
     ).fetchall()[0]
     oversized = conn.execute("select count(*) from marts.fans where is_over_size_limit").fetchall()[0][0]
+    probable = conn.execute("""
+        select rule_name, count(*) filter (where status = 'pending'), count(*) filter (where status = 'accepted'),
+               count(*) filter (where status = 'rejected')
+        from marts.probable_fan_links group by 1 order by 1""").fetchall()
     return {
         "fans": fans,
         "records": int(records or 0),
@@ -39,6 +44,8 @@ def identity_figures(conn) -> dict:
         "fans_over_size_limit": oversized,
         "merges": changes.get("merge", 0),
         "splits": changes.get("split", 0),
+        "probable_links": probable,
+        "probable_links_pending": sum(row[1] for row in probable),
     }
 
 

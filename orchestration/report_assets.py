@@ -33,6 +33,10 @@ def identity_metadata(figures: dict) -> dict:
         "fans over the size limit": dg.MetadataValue.int(figures["fans_over_size_limit"]),
         "merges (all runs)": dg.MetadataValue.int(figures["merges"]),
         "splits (all runs)": dg.MetadataValue.int(figures["splits"]),
+        "probable links waiting for review (scrm links)": dg.MetadataValue.int(figures["probable_links_pending"]),
+        "probable links (marts.probable_fan_links)": md_table(
+            ["rule", "pending", "accepted", "rejected"], figures["probable_links"]
+        ),
     }
 
 
@@ -41,10 +45,10 @@ def identity_metadata(figures: dict) -> dict:
     group_name="reports",
     deps=[
         get_asset_key_for_model([scrm_dbt_models], name)
-        for name in ("fans", "quarantined_identifiers", "identity_changes")
+        for name in ("fans", "quarantined_identifiers", "identity_changes", "probable_fan_links")
     ],
     description="Identity graph statistics: fans, size distribution, largest fans, quarantined identifiers, "
-    "merges and splits. Read the metadata of the latest materialisation.",
+    "merges and splits, the probable links waiting for review. Read the metadata of the latest materialisation.",
     kinds={"duckdb"},
 )
 def identity_graph_report(duckdb: DuckDBResource) -> dg.MaterializeResult:

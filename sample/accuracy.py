@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from transform.identity import cluster
+from transform.identity import cluster, resolve
 
 
 def _pairs(counts: pl.Series | pl.Expr):
@@ -121,7 +121,59 @@ def measure(conn: duckdb.DuckDBPyConnection, truth_dir: Path) -> dict:
         figures[f"recall_of_reachable{name}"] = against["recall"]
         if evidence_only and "phenomena" in truth.columns:
             figures["by_phenomenon"] = by_phenomenon(fan_records, truth, reachable)
+    figures.update(probable_link_accuracy(conn, fan_records, truth.drop("phenomena", strict=False)))
     return figures
+
+
+def deterministic_partition(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The fans exact identifiers alone give: the clustering of int_identity__clusters run again
+    without the accepted probable links. Returns source, source_record_id, fan_id."""
+    records = conn.sql("select record_key, source, source_record_id from marts.fan_records").pl()
+    edges = conn.sql("select record_key_from, record_key_to, priority from intermediate.int_identity__edges").pl()
+    identities = conn.sql(
+        "select record_key, identity, identity_value as value from intermediate.int_identity__identities"
+    ).pl()
+    clusters = resolve(records["record_key"], edges, identities)
+    return records.join(clusters, on="record_key").select("source", "source_record_id", fan_id="cluster_key")
+
+
+def probable_link_accuracy(conn: duckdb.DuckDBPyConnection, fan_records: pl.DataFrame, truth: pl.DataFrame) -> dict:
+    """Identity with exact identifiers only, and with the accepted probable links (the fans now);
+    per rule, the precision of its pending queue (are the two records one person?) and the
+    fans if every pending link of the rule were accepted as well (merged without the
+    clustering's identity check, so a lower bound of what acceptance gives)."""
+    deterministic = pairwise_accuracy(deterministic_partition(conn), truth)
+    links = conn.sql(
+        "select rule_name, status, record_key_a, record_key_b, fan_id_a, fan_id_b from marts.probable_fan_links"
+    ).pl()
+    people = truth.select(record_key=pl.concat_str("source", pl.lit(":"), "source_record_id"), person_id="person_id")
+    links = links.join(people.rename({"record_key": "record_key_a", "person_id": "person_a"}), on="record_key_a").join(
+        people.rename({"record_key": "record_key_b", "person_id": "person_b"}), on="record_key_b"
+    )
+    fans = fan_records["fan_id"].unique()
+    rules = {}
+    for rule in sorted(links["rule_name"].unique()):
+        mine = links.filter(pl.col("rule_name") == rule)
+        pending = mine.filter(pl.col("status") == "pending")
+        merged = cluster(fans, pending["fan_id_a"], pending["fan_id_b"])
+        if_accepted = pairwise_accuracy(
+            fan_records.join(merged.select(fan_id="record_key", merged="cluster_key"), on="fan_id").select(
+                "source", "source_record_id", fan_id="merged"
+            ),
+            truth,
+        )
+        right = int((pending["person_a"] == pending["person_b"]).sum())
+        rules[rule] = {
+            "pending": pending.height,
+            "pending_precision": round(right / pending.height, 6) if pending.height else 1.0,
+            "accepted": mine.filter(pl.col("status") == "accepted").height,
+            "rejected": mine.filter(pl.col("status") == "rejected").height,
+            "if_all_pending_accepted": {k: if_accepted[k] for k in ("precision", "recall", "fans_mixing_people")},
+        }
+    return {
+        "deterministic_only": {k: deterministic[k] for k in ("precision", "recall", "fans")},
+        "probable_links": rules,
+    }
 
 
 def majority_person(fan_records: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFrame:

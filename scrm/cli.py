@@ -99,6 +99,28 @@ def _batches(args: argparse.Namespace) -> int:
     return 0
 
 
+def _links(args: argparse.Namespace) -> int:
+    from orchestration.resources import warehouse_resource
+    from orchestration.settings import apply_defaults
+    from scrm.links import decide, describe, pending
+
+    apply_defaults()
+    with warehouse_resource().get_connection() as conn:
+        if args.action == "list":
+            shown, total = pending(conn, args.rule, args.limit)
+            print("\n".join(describe(link) for link in shown) or "no probable link waits for review")
+            if total > len(shown):
+                print(f"... {total - len(shown):,} more pending (--limit)")
+            return 0
+        if not args.link_ids or not args.note:
+            print(f"scrm links {args.action} needs link ids and --note (who decided and why)", file=sys.stderr)
+            return 2
+        decided = decide(conn, args.link_ids, args.action, args.note)
+    seed = "identity_probable_accepted.csv" if args.action == "accept" else "identity_never_link.csv"
+    print(f"{args.action}ed {len(decided)} link(s) into dbt_project/seeds/identity/{seed}: the next run applies them")
+    return 0
+
+
 def _next_day(args: argparse.Namespace) -> int:
     _needs_sample()
     from sample.next_day import write_delta
@@ -164,6 +186,15 @@ def main(argv: list[str] | None = None) -> int:
     batches.add_argument("batch_id", nargs="?")
     batches.add_argument("--note", help="why it is released or dropped (kept with the batch)")
     batches.set_defaults(func=_batches)
+    links = sub.add_parser(
+        "links", help="list the probable links waiting for review; accept or reject some (see the README)"
+    )
+    links.add_argument("action", nargs="?", choices=["list", "accept", "reject"], default="list")
+    links.add_argument("link_ids", nargs="*")
+    links.add_argument("--rule", help="only this probable-link rule's candidates")
+    links.add_argument("--limit", type=int, default=20, help="candidates listed (best score first)")
+    links.add_argument("--note", help="who decided and why (kept in the seed)")
+    links.set_defaults(func=_links)
     day = sub.add_parser("next-day", help="write a day of new data onto a generated sample (about 1%% of each source)")
     day.add_argument("--landing", default="data/sample/landing")
     day.add_argument("--day", default="2026-11-02", help="the day the new files are dated (YYYY-MM-DD)")

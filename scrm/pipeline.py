@@ -138,6 +138,13 @@ def identity_summary(conn: duckdb.DuckDBPyConnection, truth: bool = True) -> lis
         "identifier values that never link, or link only some of their records (marts.quarantined_identifiers):",
     ]
     lines += [f"  {kind:<10}{reason:<58}{n:>6} values {c:>8,} records" for kind, reason, n, c in f["quarantine"]]
+    lines.append(
+        f"probable links (marts.probable_fan_links; review with `scrm links`): {f['probable_links_pending']:,} pending"
+    )
+    lines += [
+        f"  {rule:<32}{pend:>6,} pending {accepted:>6,} accepted {rej:>6,} rejected"
+        for rule, pend, accepted, rej in f["probable_links"]
+    ]
     truth_dir = path_setting("SCRM_LANDING_DIR").parent / "truth"
     if truth and (truth_dir / "records.parquet").exists() and has_sample_tooling():
         from sample.accuracy import measure
@@ -154,6 +161,16 @@ def identity_summary(conn: duckdb.DuckDBPyConnection, truth: bool = True) -> lis
         lines += [
             f"  {name:<18}{p['records']:>9,}{p['precision']:>11.4f}{p['recall']:>9.4f}{p['recall_of_reachable']:>11.4f}"
             for name, p in acc.get("by_phenomenon", {}).items()
+        ]
+        det = acc["deterministic_only"]
+        lines.append(
+            f"  exact identifiers only: precision {det['precision']:.4f}, recall {det['recall']:.4f}; "
+            "the pending probable links, per rule, against the truth:"
+        )
+        lines += [
+            f"  {rule:<32}{r['pending']:>6,} pending, {r['pending_precision']:.4f} right; all accepted: precision "
+            f"{r['if_all_pending_accepted']['precision']:.4f}, recall {r['if_all_pending_accepted']['recall']:.4f}"
+            for rule, r in acc["probable_links"].items()
         ]
     return lines
 

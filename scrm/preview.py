@@ -1,6 +1,6 @@
 """Preview an identity configuration change before it is applied.
 
-The identity seeds (rules, blocklist, never-link pairs) as they are now in the working tree are
+The identity seeds (rules, blocklist, never-link pairs, accepted probable links) as they are now in the working tree are
 run against a copy of the warehouse; the clusters they give are compared with the fans the
 warehouse has. Nothing published changes: not the warehouse, not the marts, not the serving copy.
 """
@@ -23,6 +23,8 @@ IDENTITY_MODELS = [
     "int_identity__identifiers",
     "int_identity__identifier_values",
     "int_identity__edges",
+    "int_identity__probable_links",
+    "int_identity__probable_edges",
     "int_identity__clusters",
 ]
 
@@ -50,7 +52,7 @@ def run_identity(copy: Path, scratch: Path, log=print) -> None:
     """The identity seeds and models, built from scratch in the copy."""
     env = {**dbt_environment(), "SCRM_DUCKDB_PATH": str(copy), "DBT_TARGET_PATH": str(scratch / "target")}
     for args in (
-        ["seed", "--select", "identity_rules", "identity_blocklist", "identity_never_link", "--full-refresh"],
+        ["seed", "--select", "path:dbt_project/seeds/identity", "--full-refresh"],
         ["run", "--select", *IDENTITY_MODELS, "--full-refresh"],
     ):
         log(f"dbt {' '.join(args[:1])} in the copy ...")

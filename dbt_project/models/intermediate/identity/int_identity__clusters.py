@@ -1,10 +1,12 @@
-"""Each record's cluster: connected components over the identity edges, with no cluster holding
-two values of an identity a person has one of (transform/identity.py).
+"""Each record's cluster: connected components over the identity edges and the accepted probable
+links, with no cluster holding two values of an identity a person has one of
+(transform/identity.py).
 
 Incremental: only the components touched by records that changed since the last build are
 recomputed. A changed record touches every record that carries (or carried) one of its
-identifier values; their old components, with every record in them, are clustered again from
-their edges. Untouched components keep their rows, so the result is the full computation's.
+identifier values, and a probable link accepted or given up touches its two records; their old
+components, with every record in them, are clustered again from their edges. Untouched components
+keep their rows, so the result is the full computation's.
 """
 
 from datetime import UTC, datetime
@@ -21,6 +23,7 @@ def model(dbt, session):
     dbt.ref("int_identity__edges").create_view("cluster_edges")
     dbt.ref("int_identity__records").create_view("cluster_records")
     dbt.ref("int_identity__identities").create_view("cluster_one_per_person")
+    dbt.ref("int_identity__probable_edges").create_view("cluster_probable_edges")
     if dbt.is_incremental:
         session.sql(f"""
             create or replace temp view cluster_scope as
@@ -33,6 +36,10 @@ def model(dbt, session):
                 select distinct cluster_identifiers.record_key
                 from cluster_identifiers
                 inner join touched_values using (identifier_type, identifier_value)
+                union
+                select unnest([record_key_from, record_key_to])
+                from cluster_probable_edges
+                where changed_at > (select coalesce(max(clustered_at), '1900-01-01'::timestamp) from {dbt.this})
             ),
             touched_components as (
                 select distinct previous.component_key
@@ -49,9 +56,12 @@ def model(dbt, session):
         session.sql("create or replace temp view cluster_scope as select record_key from cluster_records")
     records = session.sql("select record_key from cluster_records inner join cluster_scope using (record_key)").pl()
     edges = session.sql("""
-        select record_key_from, record_key_to, priority
-        from cluster_edges
-        inner join cluster_scope on cluster_edges.record_key_from = cluster_scope.record_key
+        select record_key_from, record_key_to, priority from (
+            select record_key_from, record_key_to, priority from cluster_edges
+            union all
+            select record_key_from, record_key_to, priority from cluster_probable_edges where is_current
+        ) as edges
+        inner join cluster_scope on edges.record_key_from = cluster_scope.record_key
     """).pl()
     components = cluster(records["record_key"], edges["record_key_from"], edges["record_key_to"])
     del records

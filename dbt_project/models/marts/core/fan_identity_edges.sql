@@ -2,7 +2,25 @@
 with
 
 edges as (
-    select * from {{ ref('int_identity__edges') }}
+    -- the exact identifiers' edges and the accepted probable links
+    select
+        record_key_from,
+        record_key_to,
+        rule_name,
+        priority,
+        identifier_type,
+        identifier_value
+    from {{ ref('int_identity__edges') }}
+    union all
+    select
+        record_key_from,
+        record_key_to,
+        rule_name,
+        priority,
+        identifier_type,
+        identifier_value
+    from {{ ref('int_identity__probable_edges') }}
+    where is_current
 ),
 
 fan_records as (

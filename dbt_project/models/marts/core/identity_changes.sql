@@ -6,7 +6,24 @@ assignments as (
 ),
 
 edges as (
-    select * from {{ ref('int_identity__edges') }}
+    select
+        record_key_from,
+        record_key_to,
+        rule_name,
+        priority,
+        identifier_type,
+        identifier_value
+    from {{ ref('int_identity__edges') }}
+    union all
+    select
+        record_key_from,
+        record_key_to,
+        rule_name,
+        priority,
+        identifier_type,
+        identifier_value
+    from {{ ref('int_identity__probable_edges') }}
+    where is_current
 ),
 
 erased as (

@@ -87,7 +87,9 @@ edge_ends as (
 ),
 
 bridges as (
-    -- an edge between a record that moved in the run and one that did not
+    -- an edge between a record that moved in the run and one of the fan it joined: a record
+    -- that did not move, or one that moved to the same fan from another (three fans joined by
+    -- one record in one run)
     select
         moved.run_id,
         moved.previous_fan_id,
@@ -107,7 +109,12 @@ bridges as (
             and edge_ends.other_key = other_side.record_key
     left join erased
         on edge_ends.other_key = erased.record_key
-    where other_side.record_key is null and erased.record_key is null
+    where
+        (
+            other_side.record_key is null
+            or (other_side.fan_id = moved.fan_id and other_side.previous_fan_id != moved.previous_fan_id)
+        )
+        and erased.record_key is null
 ),
 
 final as (

@@ -1,6 +1,7 @@
 """Day-to-day benchmark: a warehouse built on N people, then a day of new data (about
 `--fraction` of every source's rows, from sample.next_day) run through the whole pipeline
-incrementally, against a dbt full refresh of the same warehouse.
+incrementally, then the same run again with nothing new, against a dbt full refresh of the same
+warehouse.
 
     .venv/bin/python benchmarks/incremental.py                       # 1M people, 1% delta
     .venv/bin/python benchmarks/incremental.py --sample /tmp/m1/sample   # reuse a generated sample
@@ -83,6 +84,10 @@ def main() -> int:
     print(f"day two: {sum(written.values()):,} new rows, the whole pipeline incrementally", flush=True)
     incremental = run_figures(work, *timed([scrm, "run", "--no-truth"], env, work / "day_two.log"))
 
+    print("day two again: nothing new, the whole pipeline", flush=True)
+    seconds, peak = timed([scrm, "run", "--no-truth"], env, work / "nothing_new.log")
+    nothing_new = {"seconds": seconds, "peak_rss_gib": round(peak, 2), "steps": step_seconds(work / "dagster_home")}
+
     print("the same warehouse, dbt build --full-refresh", flush=True)
     dbt = [dbt_executable(), "build", "--full-refresh", "--profiles-dir", str(ROOT / "dbt_project")]
     started = time.perf_counter()
@@ -97,6 +102,7 @@ def main() -> int:
         "delta_written_seconds": delta_seconds,
         "day_one_full_pipeline": full,
         "day_two_incremental_pipeline": incremental,
+        "run_with_nothing_new": nothing_new,
         "dbt_full_refresh": {"seconds": refresh_seconds, "dbt_stages": dbt_stages(manifest, results)},
         "machine": machine(),
         "versions": versions(),

@@ -1,11 +1,14 @@
 """The dbt models as Dagster assets: one graph with the raw assets that feed them."""
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_duckdb import DuckDBResource
 
+from orchestration.builds import nothing_to_build, record_build
 from orchestration.project import dbt_project
 
 
@@ -28,6 +31,34 @@ class Translator(DagsterDbtTranslator):
         return super().get_group_name(dbt_resource_props)
 
 
+def relations() -> list[tuple[str, str]]:
+    """(schema, name) of every table and view the build makes."""
+    nodes = json.loads(dbt_project().manifest_path.read_text())["nodes"].values()
+    return [
+        (node["schema"], node["alias"])
+        for node in nodes
+        if node["resource_type"] in ("model", "seed") and node["config"].get("materialized") != "ephemeral"
+    ]
+
+
+class BuildConfig(dg.Config):
+    rebuild: bool = False  # build even when nothing changed since the last build
+
+
 @dbt_assets(manifest=dbt_project().manifest_path, dagster_dbt_translator=Translator())
-def scrm_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def scrm_dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource, config: BuildConfig
+):
+    """`dbt build` of the whole project, unless nothing it reads changed since the last one
+    (orchestration/builds.py): then no asset is materialised and the steps after it skip."""
+    whole = set(context.selected_asset_keys) == set(context.assets_def.keys)
+    if whole and not config.rebuild:
+        with duckdb.get_connection() as conn:
+            reason = nothing_to_build(conn, relations())
+        if reason:
+            context.log.info(reason)
+            return
     yield from dbt.cli(["build"], context=context).stream()
+    if whole:
+        with duckdb.get_connection() as conn:
+            record_build(conn, context.run_id)

@@ -4,10 +4,12 @@ line, the tests and the benchmarks all ask here."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
 from functools import cache
+from importlib.metadata import version
 from pathlib import Path
 
 from dagster_dbt import DbtProject
@@ -15,6 +17,8 @@ from dagster_dbt import DbtProject
 from orchestration.settings import ROOT, path_setting
 
 PROFILES_DIR = ROOT / "dbt_project"
+# what the models are made of: the project, and the Python module the clustering imports
+PROJECT_FILES = ("dbt_project.yml", "dbt_project", "transform")
 
 
 def target_path() -> Path:
@@ -32,11 +36,29 @@ def dbt_environment() -> dict[str, str]:
     return {**os.environ, "DBT_TARGET_PATH": str(target_path()), "DBT_PROFILES_DIR": str(PROFILES_DIR)}
 
 
+def project_fingerprint() -> str:
+    """The dbt project's files (and the Python its models import), by path and content, and the
+    dbt version that reads them."""
+    digest = hashlib.sha256(version("dbt-core").encode())
+    for name in PROJECT_FILES:
+        top = ROOT / name
+        for path in sorted([top] if top.is_file() else top.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def prepare_dbt() -> Path:
-    """Write the manifest dagster-dbt loads (`dbt parse`; partial parsing makes a repeat quick)
-    and return its path."""
+    """Write the manifest dagster-dbt loads and return its path: `dbt parse`, unless the
+    manifest was written from the project as it is now (its fingerprint is kept beside it)."""
+    manifest = dbt_project().manifest_path
+    stamp = target_path() / "manifest.fingerprint"
+    current = project_fingerprint()
+    if manifest.exists() and stamp.exists() and stamp.read_text() == current:
+        return manifest
     subprocess.run([dbt_executable(), "parse", "--quiet"], cwd=ROOT, env=dbt_environment(), check=True)
-    return dbt_project().manifest_path
+    stamp.write_text(current)
+    return manifest
 
 
 @cache

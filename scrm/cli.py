@@ -34,7 +34,7 @@ def _run(args: argparse.Namespace) -> int:
     from scrm.pipeline import run_pipeline, summary
 
     t = time.perf_counter()
-    run = run_pipeline()
+    run = run_pipeline(rebuild=args.rebuild)
     print(summary(run, truth=not args.no_truth))
     print(
         f"\npipeline {'succeeded' if run.ok else 'FAILED'} in {time.perf_counter() - t:.1f}s "
@@ -167,6 +167,11 @@ def main(argv: list[str] | None = None) -> int:
         "--no-truth",
         action="store_true",
         help="skip the comparison with the generator's truth in the summary (it needs about 24 GiB at 10M people)",
+    )
+    run.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="build the models, exports and serving copy even when nothing changed since the last build",
     )
     run.set_defaults(func=_run)
     acc = sub.add_parser("accuracy", help="pairwise precision/recall of the fans against the generator's truth")

@@ -9,6 +9,7 @@ import duckdb
 
 from common.warehouse import first_row
 from ingestion.batches import describe, held_batches
+from orchestration.builds import built_in_run
 from orchestration.project import prepare_dbt
 from orchestration.resources import warehouse_resource
 from orchestration.settings import apply_defaults, path_setting
@@ -25,8 +26,9 @@ class PipelineRun:
     orphans: list[str] = field(default_factory=list)  # earlier runs found killed and marked failed
 
 
-def run_pipeline() -> PipelineRun:
-    """Materialise every asset, after marking failed the runs a killed process left STARTED."""
+def run_pipeline(rebuild: bool = False) -> PipelineRun:
+    """Materialise every asset, after marking failed the runs a killed process left STARTED. The
+    models are built only when something they read changed, or with `rebuild`."""
     apply_defaults()
     prepare_dbt()  # dagster-dbt loads the manifest when the definitions are imported
     import dagster as dg
@@ -42,7 +44,10 @@ def run_pipeline() -> PipelineRun:
             instance=instance,
             raise_on_error=False,
             resources=defs.resources,
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+            run_config={
+                "loggers": {"console": {"config": {"log_level": "INFO"}}},
+                "ops": {"scrm_dbt_models": {"config": {"rebuild": rebuild}}},
+            },
         )
     failures = [
         (event.step_key or "run", _first_line(event.event_specific_data.error.message))
@@ -86,6 +91,7 @@ def summary(run: PipelineRun, truth: bool = True) -> str:
             [run.run_id],
         ).fetchall()
         held = held_batches(conn)
+        skipped = run.ok and not built_in_run(conn, run.run_id)
         rest = _marts_and_deliveries(conn, truth)
     for name, message in failures:
         lines.append(f"  failed file {name}: {message}")
@@ -102,7 +108,10 @@ def summary(run: PipelineRun, truth: bool = True) -> str:
         lines.append(f"great expectations {check.asset_key.to_user_string():<28}{state}")
     tests = [c for c in checks if c.check_name not in ("great_expectations", "contract_columns", "freshness")]
     failed = [c for c in tests if not c.passed]
-    lines.append(f"dbt tests: {len(tests) - len(failed)} passed, {len(failed)} failed")
+    if skipped:
+        lines.append("nothing new since the last build: the models, exports and serving copy are as they were")
+    else:
+        lines.append(f"dbt tests: {len(tests) - len(failed)} passed, {len(failed)} failed")
     lines.extend(f"  FAILED {c.asset_key.to_user_string()}:{c.check_name}" for c in failed)
     return "\n".join(lines + rest)
 

@@ -119,6 +119,21 @@ def test_one_place_decides_where_the_manifest_is(tmp_path, monkeypatch):
     assert dbt_project().manifest_path == written
 
 
+def test_the_manifest_is_parsed_again_only_when_the_project_changed(tmp_path, monkeypatch):
+    from orchestration import project
+
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "target"))
+    project.prepare_dbt()
+    parses = []
+    real_run = project.subprocess.run
+    monkeypatch.setattr(project.subprocess, "run", lambda *a, **k: parses.append(a) or real_run(*a, **k))
+    project.prepare_dbt()
+    assert parses == [], "nothing changed: the manifest on disk is the project's"
+    monkeypatch.setattr(project, "project_fingerprint", lambda: "a model was edited")
+    project.prepare_dbt()
+    assert len(parses) == 1
+
+
 def test_dbt_assets_show_column_types_and_seeds_no_empty_sql(dbt_manifest, isolated_env):
     # issue 12 item 11: the UI showed no column type on any dbt asset, and seeds ended their
     # description with an empty "Raw SQL" block

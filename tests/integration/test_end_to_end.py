@@ -13,6 +13,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from orchestration.builds import built_in_run
 from sample.accuracy import CONSENT_SOURCES, deterministic_partition, measure, measure_marts
 from sample.generator import GeneratorConfig, generate
 from scrm import links
@@ -61,10 +62,12 @@ def first_run(env):
 
 @pytest.fixture(scope="module")
 def second_run(env, first_run):
-    """The same input again, with a BI client querying the serving copy all the while."""
+    """The same input built again (`scrm run --rebuild`), with a BI client querying the serving
+    copy all the while; then a plain run, which finds nothing new."""
     with bi_client(env["root"]) as seen:
-        run = run_pipeline()
-    return {"run": run, "reader": seen}
+        run = run_pipeline(rebuild=True)
+    published = (env["root"] / "serving" / "warehouse.duckdb").stat().st_mtime_ns
+    return {"run": run, "reader": seen, "published": published, "idle": run_pipeline()}
 
 
 @pytest.fixture(scope="module")
@@ -189,6 +192,15 @@ def test_a_second_run_changes_nothing(env, first_run, second_run):
     assert query(env["db"], "select count(*) from marts.identity_changes") == [(0,)]
     sources = json.loads((env["truth"] / "manifest.json").read_text())["sources"]
     assert sources == env["manifest"]["sources"]
+
+
+def test_a_run_with_nothing_new_builds_nothing(env, first_run, second_run):
+    idle = second_run["idle"]
+    assert idle.ok
+    with duckdb.connect(str(env["db"]), read_only=True) as conn:
+        assert not built_in_run(conn, idle.run_id) and built_in_run(conn, second_run["run"].run_id)
+    assert fan_ids(env["db"]) == first_run["fans"]
+    assert (env["root"] / "serving" / "warehouse.duckdb").stat().st_mtime_ns == second_run["published"]
 
 
 def test_a_bi_client_never_sees_a_half_copy_nor_blocks_the_run(second_run):

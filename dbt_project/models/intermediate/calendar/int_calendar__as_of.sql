@@ -30,8 +30,19 @@ latest_events as (
     where cast(sold_at as date) <= (select run_day.run_date from run_day)
 ),
 
+all_events as (
+    select max(event_at) as latest_at from interactions
+    union all
+    select max(paid_at) from online_orders
+    union all
+    select max(sold_at) from pos_receipts
+),
+
 latest as (
-    select max(latest_at) as latest_at from latest_events
+    select
+        max(latest_at) as latest_at,
+        (select max(all_events.latest_at) from all_events) as latest_at_of_all
+    from latest_events
 ),
 
 final as (
@@ -42,7 +53,13 @@ final as (
         {%- else -%}
         coalesce(cast(latest_at as date), (select run_day.run_date from run_day)) as as_of_date,
         'latest event' as as_of_source
-        {%- endif %}
+        {%- endif %},
+        -- a later run day may give another reporting day: no events yet, or some dated after this day
+        {% if as_of -%}
+        false
+        {%- else -%}
+        coalesce(cast(latest_at_of_all as date) > (select run_day.run_date from run_day), true)
+        {%- endif %} as depends_on_run_day
     from latest
 )
 

@@ -47,7 +47,7 @@ latest as (
 
 final as (
     select
-            {% if as_of -%}
+        {% if as_of -%}
         cast('{{ as_of }}' as date) as as_of_date,
         'var as_of_date' as as_of_source
         {%- else -%}

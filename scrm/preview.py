@@ -25,6 +25,7 @@ IDENTITY_MODELS = [
     "int_identity__edges",
     "int_identity__probable_links",
     "int_identity__probable_edges",
+    "int_identity__graph_edges",
     "int_identity__clusters",
 ]
 

@@ -20,7 +20,7 @@ def model(dbt, session):
     dbt.config(materialized="incremental", unique_key="record_key", incremental_strategy="delete+insert")
     now = datetime.now(UTC).replace(tzinfo=None)
     dbt.ref("int_identity__identifiers").create_view("cluster_identifiers")
-    dbt.ref("int_identity__edges").create_view("cluster_edges")
+    dbt.ref("int_identity__graph_edges").create_view("cluster_edges")
     dbt.ref("int_identity__records").create_view("cluster_records")
     dbt.ref("int_identity__identities").create_view("cluster_one_per_person")
     dbt.ref("int_identity__probable_edges").create_view("cluster_probable_edges")
@@ -56,12 +56,9 @@ def model(dbt, session):
         session.sql("create or replace temp view cluster_scope as select record_key from cluster_records")
     records = session.sql("select record_key from cluster_records inner join cluster_scope using (record_key)").pl()
     edges = session.sql("""
-        select record_key_from, record_key_to, priority from (
-            select record_key_from, record_key_to, priority from cluster_edges
-            union all
-            select record_key_from, record_key_to, priority from cluster_probable_edges where is_current
-        ) as edges
-        inner join cluster_scope on edges.record_key_from = cluster_scope.record_key
+        select record_key_from, record_key_to, priority
+        from cluster_edges
+        inner join cluster_scope on cluster_edges.record_key_from = cluster_scope.record_key
     """).pl()
     components = cluster(records["record_key"], edges["record_key_from"], edges["record_key_to"])
     del records

@@ -2,25 +2,7 @@
 with
 
 edges as (
-    -- the exact identifiers' edges and the accepted probable links
-    select
-        record_key_from,
-        record_key_to,
-        rule_name,
-        priority,
-        identifier_type,
-        identifier_value
-    from {{ ref('int_identity__edges') }}
-    union all
-    select
-        record_key_from,
-        record_key_to,
-        rule_name,
-        priority,
-        identifier_type,
-        identifier_value
-    from {{ ref('int_identity__probable_edges') }}
-    where is_current
+    select * from {{ ref('int_identity__graph_edges') }}
 ),
 
 fan_records as (

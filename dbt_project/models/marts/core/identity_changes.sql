@@ -6,24 +6,7 @@ assignments as (
 ),
 
 edges as (
-    select
-        record_key_from,
-        record_key_to,
-        rule_name,
-        priority,
-        identifier_type,
-        identifier_value
-    from {{ ref('int_identity__edges') }}
-    union all
-    select
-        record_key_from,
-        record_key_to,
-        rule_name,
-        priority,
-        identifier_type,
-        identifier_value
-    from {{ ref('int_identity__probable_edges') }}
-    where is_current
+    select * from {{ ref('int_identity__graph_edges') }}
 ),
 
 erased as (

@@ -10,7 +10,7 @@ identities as (
 ),
 
 edges as (
-    select * from {{ ref('int_identity__edges') }}
+    select * from {{ ref('int_identity__graph_edges') }}
 ),
 
 split_components as (

@@ -1,8 +1,8 @@
 """End-to-end benchmark: generate N people, run the whole pipeline in a scratch folder, and
 print the figures per stage as JSON; then the floor, bare DuckDB doing the same work with no
 orchestration (the same files through DuckDB's own readers, the same SQL the dbt models compile
-to, run one after the other), and the pipeline's ratio to it; and the identity clustering side
-by side with Splink.
+to, run one after the other), and the pipeline's ratio to it; then a day of new data (1%) run
+incrementally and a run with nothing new; and the identity clustering side by side with Splink.
 
     make bench                                   # 1M people
     .venv/bin/python benchmarks/bench.py --people 10000000 --memory-limit 12GB
@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.identity import compare, synthetic_graph  # noqa: E402
 from benchmarks.ingest import floor_read  # noqa: E402
 from ingestion.contracts import load_contracts  # noqa: E402
+from sample.next_day import write_delta  # noqa: E402
 from transform.identity import resolve  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -112,6 +113,41 @@ def dbt_stages(manifest: dict, results: dict) -> dict[str, float]:
             stage = {"seed": "seeds", "test": "dbt tests", "unit_test": "dbt tests"}.get(kind, kind)
         stages[stage] = round(stages.get(stage, 0) + result["execution_time"], 2)
     return stages
+
+
+def is_check(step: str) -> bool:
+    return step.endswith(("great_expectations", "freshness"))
+
+
+def run_figures(work: Path, seconds: float, peak: float) -> dict:
+    """Seconds per stage of the latest Dagster run, and its slowest dbt nodes."""
+    steps = step_seconds(work / "dagster_home")
+    manifest, results = latest_dbt_run(work / "target")
+    slowest = sorted(results["results"], key=lambda r: -r["execution_time"])[:8]
+    return {
+        "seconds": seconds,
+        "peak_rss_gib": round(peak, 2),
+        "ingest": round(sum(s for k, s in steps.items() if k.startswith("raw__") and not is_check(k)), 2),
+        "validate": round(sum(s for k, s in steps.items() if is_check(k)), 2),
+        "dbt": steps.get("scrm_dbt_models", 0.0),
+        "dbt_stages": dbt_stages(manifest, results),
+        "dbt_slowest": {r["unique_id"].split(".")[-1]: round(r["execution_time"], 2) for r in slowest},
+        "exports": round(sum(s for k, s in steps.items() if k.startswith(("exports__", "segments__"))), 2),
+        "publish": steps.get("serving__warehouse", 0.0),
+    }
+
+
+def day_to_day(work: Path, env: dict, fraction: float, seed: int) -> dict:
+    """A day of new data (about `fraction` of every source, sample.next_day) through the whole
+    pipeline incrementally, then the same run again with nothing new."""
+    scrm = str(BIN / "scrm")
+    written = write_delta(work / "sample" / "landing", fraction=fraction, seed=seed)
+    print(f"a day of new data: {sum(written.values()):,} rows, the whole pipeline incrementally", flush=True)
+    day = run_figures(work, *timed([scrm, "run", "--no-truth"], env, work / "day.log"))
+    print("the same again with nothing new", flush=True)
+    seconds, peak = timed([scrm, "run", "--no-truth"], env, work / "nothing_new.log")
+    idle = {"seconds": seconds, "peak_rss_gib": round(peak, 2), "steps": step_seconds(work / "dagster_home")}
+    return {"delta_rows": written, "day": day, "nothing_new": idle}
 
 
 def warehouse_counts(path: Path) -> dict:
@@ -234,6 +270,7 @@ def main() -> int:
     parser.add_argument("--memory-limit", default="50%", help="DuckDB's memory limit (it spills beyond it)")
     parser.add_argument("--splink-edges", type=int, default=10_000_000, help="0 skips the Splink comparison")
     parser.add_argument("--no-floor", action="store_true")
+    parser.add_argument("--day-fraction", type=float, default=0.01, help="the day of new data; 0 skips it")
     parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results")
     args = parser.parse_args()
 
@@ -296,6 +333,9 @@ def main() -> int:
     if not args.no_floor:
         figures["floor"] = floor(work / "warehouse.duckdb", work / "sample" / "landing", work / "floor", dbt_manifest)
         figures["ratio_to_floor"] = round(run_seconds / figures["floor"]["seconds"], 2)
+    if args.day_fraction:
+        figures["day_to_day"] = day_to_day(work, env, args.day_fraction, args.seed)
+        figures["day_to_day"]["ratio_to_full_build"] = round(figures["day_to_day"]["day"]["seconds"] / run_seconds, 3)
     if args.splink_edges:
         keys, src, dst, components = synthetic_graph(args.splink_edges)
         figures["identity_vs_splink"] = compare(keys, src, dst, components, with_splink=True)

@@ -26,6 +26,7 @@ from benchmarks.bench import (  # noqa: E402
     dbt_stages,
     latest_dbt_run,
     machine,
+    run_figures,
     scratch_env,
     step_seconds,
     timed,
@@ -33,28 +34,6 @@ from benchmarks.bench import (  # noqa: E402
 )
 from orchestration.project import dbt_executable  # noqa: E402
 from sample.next_day import write_delta  # noqa: E402
-
-
-def is_check(step: str) -> bool:
-    return step.endswith(("great_expectations", "freshness"))
-
-
-def run_figures(work: Path, seconds: float, peak: float) -> dict:
-    """Seconds per stage of the latest Dagster run, and its slowest dbt nodes."""
-    steps = step_seconds(work / "dagster_home")
-    manifest, results = latest_dbt_run(work / "target")
-    slowest = sorted(results["results"], key=lambda r: -r["execution_time"])[:8]
-    return {
-        "seconds": seconds,
-        "peak_rss_gib": round(peak, 2),
-        "ingest": round(sum(s for k, s in steps.items() if k.startswith("raw__") and not is_check(k)), 2),
-        "validate": round(sum(s for k, s in steps.items() if is_check(k)), 2),
-        "dbt": steps.get("scrm_dbt_models", 0.0),
-        "dbt_stages": dbt_stages(manifest, results),
-        "dbt_slowest": {r["unique_id"].split(".")[-1]: round(r["execution_time"], 2) for r in slowest},
-        "exports": round(sum(s for k, s in steps.items() if k.startswith(("exports__", "segments__"))), 2),
-        "publish": steps.get("serving__warehouse", 0.0),
-    }
 
 
 def main() -> int:

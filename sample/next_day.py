@@ -71,7 +71,7 @@ def _epoch(times: list[datetime]) -> pl.Series:
 
 
 def _ids(prefix: str, tag: str, n: int) -> pl.Series:
-    return pl.Series([f"{prefix}{tag}{i:07d}" for i in range(n)])
+    return pl.Series([f"{prefix}{tag}{i:07d}" for i in range(n)], dtype=pl.String)  # typed when empty too
 
 
 def _halves(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

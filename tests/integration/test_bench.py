@@ -1,5 +1,6 @@
 """A smoke run of the benchmark at a tiny size: every stage is measured, the floor runs the
-same compiled SQL, and the clustering agrees with Splink. No figure is asserted."""
+same compiled SQL, a day of new data and a run with nothing new are measured, and the clustering
+agrees with Splink. No figure is asserted."""
 
 import json
 import subprocess
@@ -26,5 +27,8 @@ def test_the_benchmark_runs_end_to_end_at_a_tiny_size(tmp_path, dbt_manifest):
     assert "segments and exports" in stages and "publish serving copy" in stages
     assert figures["counts"]["fans"] > 0 and figures["pipeline"]["peak_rss_gib"] > 0
     assert figures["floor"]["transform_seconds"] > 0 and figures["ratio_to_floor"] > 0
+    day = figures["day_to_day"]
+    assert sum(day["delta_rows"].values()) > 0 and day["day"]["dbt"] > 0 and day["nothing_new"]["seconds"] > 0
+    assert "scrm_dbt_models" in day["nothing_new"]["steps"], "the run with nothing new still looks, then skips"
     splink = figures["identity_vs_splink"]
     assert splink["same_partition"] and splink["same_partition_as_splink"]

@@ -15,8 +15,11 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from common.warehouse import first_row
 from orchestration.project import project_fingerprint
 
+# every change to the raw tables goes through these: table -> the columns that record it
+RAW_BOOKKEEPING = {"_load_ledger": "batch_id, status, rows_loaded", "_batch_verdicts": "batch_id, verdict, decided_at"}
 BUILDS_DDL = """
 create table if not exists raw._dbt_builds (
     run_id varchar not null,
@@ -26,53 +29,50 @@ create table if not exists raw._dbt_builds (
 )"""
 
 
+def _tables(conn: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
+    """(schema, name) of every table and view in the warehouse."""
+    return set(conn.execute("select table_schema, table_name from information_schema.tables").fetchall())
+
+
 def inputs_fingerprint(conn: duckdb.DuckDBPyConnection) -> str:
-    """The project and the raw data as the ledger and the verdicts describe them."""
-    ledger, verdicts = conn.execute("""
-        select
-            (select md5(coalesce(string_agg(concat_ws('|', batch_id, status, rows_loaded), ',' order by batch_id), ''))
-             from raw._load_ledger),
-            (select md5(coalesce(string_agg(concat_ws('|', batch_id, verdict, decided_at), ',' order by batch_id), ''))
-             from raw._batch_verdicts)""").fetchone()
-    return hashlib.sha256(f"{project_fingerprint()}|{ledger}|{verdicts}".encode()).hexdigest()
+    """The project and the raw data as the ledger and the verdicts describe them (empty before
+    anything was loaded or validated)."""
+    tables = _tables(conn)
+    digests = []
+    for table, columns in RAW_BOOKKEEPING.items():
+        rows = f"string_agg(concat_ws('|', {columns}), ',' order by batch_id)"
+        query = f"select md5(coalesce({rows}, '')) from raw.{table}"
+        digests.append(first_row(conn, query)[0] if ("raw", table) in tables else "")
+    return hashlib.sha256("|".join([project_fingerprint(), *digests]).encode()).hexdigest()
 
 
-def nothing_to_build(conn: duckdb.DuckDBPyConnection, models: list[tuple[str, str]]) -> str | None:
-    """Why this run need not build (the last build read the same and its models are all there),
-    or None. models: (schema, name) of every model the build makes."""
-    conn.execute(BUILDS_DDL)
-    if not conn.execute(
-        "select count(*) = 2 from information_schema.tables where table_schema = 'raw' "
-        "and table_name in ('_load_ledger', '_batch_verdicts')"
-    ).fetchone()[0]:
-        return None  # nothing was ever loaded or validated: build
-    last = conn.execute(
-        "select run_id, built_at, fingerprint, depends_on_run_day from raw._dbt_builds order by built_at desc limit 1"
-    ).fetchone()
-    if last is None or last[3] or last[2] != inputs_fingerprint(conn):
+def nothing_to_build(conn: duckdb.DuckDBPyConnection, models: list[tuple[str, str]], fingerprint: str) -> str | None:
+    """Why this run need not build (the last build read what `fingerprint` describes and its
+    models are all there), or None. models: (schema, name) of every model the build makes."""
+    tables = _tables(conn)
+    if ("raw", "_dbt_builds") not in tables:
         return None
-    present = {
-        (schema, name)
-        for schema, name in conn.execute("select table_schema, table_name from information_schema.tables").fetchall()
-    }
-    if any(model not in present for model in models):
+    last = first_row(
+        conn,
+        "select run_id, built_at, fingerprint, depends_on_run_day from raw._dbt_builds order by built_at desc limit 1",
+    )
+    if last is None or last[3] or last[2] != fingerprint or any(model not in tables for model in models):
         return None
     return f"nothing new since the build of {last[1]:%Y-%m-%d %H:%M:%S} UTC (run {last[0][:8]}): the build is skipped"
 
 
-def record_build(conn: duckdb.DuckDBPyConnection, run_id: str) -> None:
-    """Keep what a successful build read."""
+def record_build(conn: duckdb.DuckDBPyConnection, run_id: str, fingerprint: str) -> None:
+    """Keep what a successful build read (its fingerprint, taken before it ran)."""
     conn.execute(BUILDS_DDL)
-    (depends,) = conn.execute("select depends_on_run_day from intermediate.int_calendar__as_of").fetchone()
+    (depends,) = first_row(conn, "select depends_on_run_day from intermediate.int_calendar__as_of")
     conn.execute(
         "insert into raw._dbt_builds values (?, ?, ?, ?)",
-        [run_id, datetime.now(UTC).replace(tzinfo=None), inputs_fingerprint(conn), depends],
+        [run_id, datetime.now(UTC).replace(tzinfo=None), fingerprint, depends],
     )
 
 
 def built_in_run(conn: duckdb.DuckDBPyConnection, run_id: str) -> bool:
     """Whether the run built the models (False: it found nothing to build, or failed first)."""
-    exists = "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = '_dbt_builds'"
-    if not conn.execute(exists).fetchone()[0]:
+    if ("raw", "_dbt_builds") not in _tables(conn):
         return False
-    return conn.execute("select count(*) from raw._dbt_builds where run_id = ?", [run_id]).fetchone()[0] > 0
+    return first_row(conn, "select count(*) from raw._dbt_builds where run_id = ?", [run_id])[0] > 0

@@ -8,7 +8,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_duckdb import DuckDBResource
 
-from orchestration.builds import nothing_to_build, record_build
+from orchestration.builds import inputs_fingerprint, nothing_to_build, record_build
 from orchestration.project import dbt_project
 
 
@@ -52,13 +52,14 @@ def scrm_dbt_models(
     """`dbt build` of the whole project, unless nothing it reads changed since the last one
     (orchestration/builds.py): then no asset is materialised and the steps after it skip."""
     whole = set(context.selected_asset_keys) == set(context.assets_def.keys)
-    if whole and not config.rebuild:
+    if whole:
         with duckdb.get_connection() as conn:
-            reason = nothing_to_build(conn, relations())
+            fingerprint = inputs_fingerprint(conn)
+            reason = None if config.rebuild else nothing_to_build(conn, relations(), fingerprint)
         if reason:
             context.log.info(reason)
             return
     yield from dbt.cli(["build"], context=context).stream()
     if whole:
         with duckdb.get_connection() as conn:
-            record_build(conn, context.run_id)
+            record_build(conn, context.run_id, fingerprint)

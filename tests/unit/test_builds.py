@@ -17,43 +17,51 @@ def warehouse():
     conn.execute("insert into raw._batch_verdicts values ('L1:1', 'passed', null)")
     conn.execute("create table intermediate.int_calendar__as_of as select false as depends_on_run_day")
     conn.execute("create table marts.fans (fan_id varchar)")
-    builds.record_build(conn, "run-1")
+    record(conn, "run-1")
     return conn
 
 
 MODELS = [("marts", "fans"), ("intermediate", "int_calendar__as_of")]
 
 
+def record(conn, run_id):
+    builds.record_build(conn, run_id, builds.inputs_fingerprint(conn))
+
+
+def skip(conn):
+    return builds.nothing_to_build(conn, MODELS, builds.inputs_fingerprint(conn))
+
+
 def test_the_same_inputs_need_no_build(warehouse):
-    assert "run-1" in builds.nothing_to_build(warehouse, MODELS)
+    assert "run-1" in skip(warehouse)
 
 
 def test_a_new_batch_a_release_or_a_drop_needs_a_build(warehouse):
     warehouse.execute("insert into raw._load_ledger values ('L2:1', 'loaded', 5)")
-    assert builds.nothing_to_build(warehouse, MODELS) is None
-    builds.record_build(warehouse, "run-2")
+    assert skip(warehouse) is None
+    record(warehouse, "run-2")
     warehouse.execute("update raw._batch_verdicts set verdict = 'released', decided_at = now()")
-    assert builds.nothing_to_build(warehouse, MODELS) is None
-    builds.record_build(warehouse, "run-3")
+    assert skip(warehouse) is None
+    record(warehouse, "run-3")
     warehouse.execute("update raw._load_ledger set status = 'dropped', rows_loaded = 0 where batch_id = 'L2:1'")
-    assert builds.nothing_to_build(warehouse, MODELS) is None
+    assert skip(warehouse) is None
 
 
 def test_a_changed_project_needs_a_build(warehouse, monkeypatch):
     monkeypatch.setattr(builds, "project_fingerprint", lambda: "another project")
-    assert builds.nothing_to_build(warehouse, MODELS) is None
+    assert skip(warehouse) is None
 
 
 def test_a_missing_model_needs_a_build(warehouse):
     warehouse.execute("drop table marts.fans")
-    assert builds.nothing_to_build(warehouse, MODELS) is None
+    assert skip(warehouse) is None
 
 
 def test_a_reporting_day_that_may_still_move_needs_a_build(warehouse):
     # events dated after the day of the last build's run: a later day may bring them in
     warehouse.execute("update intermediate.int_calendar__as_of set depends_on_run_day = true")
-    builds.record_build(warehouse, "run-2")
-    assert builds.nothing_to_build(warehouse, MODELS) is None
+    record(warehouse, "run-2")
+    assert skip(warehouse) is None
 
 
 def test_a_run_knows_whether_it_built(warehouse):

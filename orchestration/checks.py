@@ -8,49 +8,20 @@ import time
 from datetime import UTC, datetime
 
 import dagster as dg
-import polars as pl
-import pyarrow as pa
 from dagster_duckdb import DuckDBResource
 
 from common.warehouse import first_row
 from ingestion.batches import describe, held_batches, record_verdict, unjudged_batches
 from ingestion.contracts import Contract
-from ingestion.validation import Outcome, validate_slices
+from ingestion.validation import Outcome, validate_batches
 from orchestration.raw_assets import raw_key
-
-SLICE_ROWS = 1_000_000  # rows validated at a time: Great Expectations holds a slice in pandas
-
-
-def batch_slices(conn, source: str, batch_ids: list[str]):
-    """The batches' rows as polars frames of about SLICE_ROWS rows, streamed from DuckDB."""
-    reader = conn.sql(
-        f'select * from raw."{source}" where list_contains(?, _batch_id)', params=[batch_ids]
-    ).to_arrow_reader(SLICE_ROWS)
-    pending, size = [], 0
-    for record_batch in reader:
-        pending.append(record_batch)
-        size += record_batch.num_rows
-        if size >= SLICE_ROWS:
-            yield pl.from_arrow(pa.Table.from_batches(pending))
-            pending, size = [], 0
-    if pending:
-        yield pl.from_arrow(pa.Table.from_batches(pending))
-
-
-def logged(slices, source: str, log):
-    """Pass the slices through, saying how far validation has got (a 10M-people batch takes minutes)."""
-    done = 0
-    for df in slices:
-        yield df
-        done += df.height
-        log(f"{source}: validated {done:,} rows")
-
 
 def judge_batches(conn, contract: Contract, batches: dict[str, int], log) -> tuple[list[Outcome], int, dict[str, str]]:
     """Validate the batches together and record a verdict for each: a batch is held when one of
     its rows failed a critical expectation. Returns (outcomes, rows, batch -> verdict)."""
-    slices = logged(batch_slices(conn, contract.source, list(batches)), contract.source, log)
-    outcomes, rows = validate_slices(slices, contract)
+    started = time.perf_counter()
+    outcomes, rows = validate_batches(conn, contract, list(batches))
+    log(f"{contract.source}: validated {rows:,} rows of {len(batches)} batch(es) in {time.perf_counter() - started:.1f}s")
     verdicts = {}
     for batch_id, batch_rows in batches.items():
         problems = "; ".join(o.describe() for o in outcomes if o.critical and batch_id in o.batches)

@@ -12,9 +12,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import duckdb
+import polars as pl
 
 from common.errors import UserError
-from common.warehouse import first_row, transaction
+from common.warehouse import first_row, insert_frame, transaction
 from ingestion.load import VERDICTS_DDL
 
 # Sources whose rows flow even when their batch is held: an erasure request must be honoured
@@ -49,16 +50,26 @@ def unjudged_batches(conn: duckdb.DuckDBPyConnection, source: str) -> dict[str, 
     return dict(rows)
 
 
-def record_verdict(
-    conn: duckdb.DuckDBPyConnection, batch_id: str, source: str, passed: bool, rows: int, problems: str | None
-) -> str:
-    verdict = "passed" if passed or source in NEVER_HELD else "held"
-    conn.execute(
-        "insert into raw._batch_verdicts (batch_id, source, verdict, rows_validated, validated_at, problems) "
-        "values (?, ?, ?, ?, ?, ?)",
-        [batch_id, source, verdict, rows, _now(), problems],
+def record_verdicts(
+    conn: duckdb.DuckDBPyConnection, source: str, judged: dict[str, tuple[int, str | None]]
+) -> dict[str, str]:
+    """Record the verdict of each batch judged together, in one insert: batch -> (rows, the
+    failed critical expectations or None). Returns batch -> verdict."""
+    now = _now()
+    verdicts = {b: "held" if problems and source not in NEVER_HELD else "passed" for b, (_, problems) in judged.items()}
+    frame = pl.DataFrame(
+        {
+            "batch_id": list(judged),
+            "source": source,
+            "verdict": list(verdicts.values()),
+            "rows_validated": [rows for rows, _ in judged.values()],
+            "validated_at": now,
+            "problems": [problems for _, problems in judged.values()],
+        },
+        schema_overrides={"rows_validated": pl.Int64, "problems": pl.String},
     )
-    return verdict
+    insert_frame(conn, "raw._batch_verdicts", frame)
+    return verdicts
 
 
 def held_batches(conn: duckdb.DuckDBPyConnection, source: str | None = None) -> list[dict]:

@@ -138,6 +138,7 @@ def _outcome(conn: duckdb.DuckDBPyConnection, r, batch_ids: list[str]) -> Outcom
             + failures[0].get("exception_message", "")
         )
     unexpected = int(r.result.get("unexpected_count") or 0)
+    query = r.result.get("unexpected_index_query")
     return Outcome(
         expectation=config.type,
         column=config.kwargs.get("column", ""),
@@ -145,7 +146,7 @@ def _outcome(conn: duckdb.DuckDBPyConnection, r, batch_ids: list[str]) -> Outcom
         success=bool(r.success),
         unexpected=unexpected,
         examples=[str(v) for v in (r.result.get("partial_unexpected_list") or [])[:5]],
-        batches=_failing_batches(conn, r.result.get("unexpected_index_query"), batch_ids) if unexpected else frozenset(),
+        batches=_failing_batches(conn, query, batch_ids) if unexpected else frozenset(),
     )
 
 

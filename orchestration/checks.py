@@ -11,22 +11,25 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from common.warehouse import first_row
-from ingestion.batches import describe, held_batches, record_verdict, unjudged_batches
+from ingestion.batches import describe, held_batches, record_verdicts, unjudged_batches
 from ingestion.contracts import Contract
 from ingestion.validation import Outcome, validate_batches
 from orchestration.raw_assets import raw_key
+
 
 def judge_batches(conn, contract: Contract, batches: dict[str, int], log) -> tuple[list[Outcome], int, dict[str, str]]:
     """Validate the batches together and record a verdict for each: a batch is held when one of
     its rows failed a critical expectation. Returns (outcomes, rows, batch -> verdict)."""
     started = time.perf_counter()
     outcomes, rows = validate_batches(conn, contract, list(batches))
-    log(f"{contract.source}: validated {rows:,} rows of {len(batches)} batch(es) in {time.perf_counter() - started:.1f}s")
-    verdicts = {}
-    for batch_id, batch_rows in batches.items():
-        problems = "; ".join(o.describe() for o in outcomes if o.critical and batch_id in o.batches)
-        verdicts[batch_id] = record_verdict(conn, batch_id, contract.source, not problems, batch_rows, problems or None)
-    return outcomes, rows, verdicts
+    seconds = time.perf_counter() - started
+    log(f"{contract.source}: validated {rows:,} rows of {len(batches)} batch(es) in {seconds:.1f}s")
+    critical = [o for o in outcomes if o.critical and o.batches]
+    judged = {
+        batch_id: (batch_rows, "; ".join(o.describe() for o in critical if batch_id in o.batches) or None)
+        for batch_id, batch_rows in batches.items()
+    }
+    return outcomes, rows, record_verdicts(conn, contract.source, judged)
 
 
 def build_raw_check(contract: Contract) -> dg.AssetChecksDefinition:

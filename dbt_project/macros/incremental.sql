@@ -35,3 +35,42 @@ identifiers as (
     where all_identifiers.is_current and not coalesce(all_identifiers.is_unconfirmed_receiver, false)
 )
 {%- endmacro %}
+
+{#- Marts kept by fan (incremental by touched fan): the watermark read once, when the model is
+    compiled, as a literal, so the pre-hook that deletes the touched fans' rows and the select
+    that rebuilds them agree on the fans even though the delete changes the table the watermark
+    comes from. The start of time on a full build, or while the table lacks the column (a
+    warehouse built before the model kept it: everything is rebuilt once). -#}
+{% macro frozen_watermark(column) -%}
+    {%- set since = '1900-01-01 00:00:00' -%}
+    {%- if execute and is_incremental() -%}
+        {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+        {%- if column in columns -%}
+            {%- set latest = run_query('select max(' ~ column ~ ') from ' ~ this).columns[0].values()[0] -%}
+            {%- if latest is not none -%}{%- set since = latest -%}{%- endif -%}
+        {%- endif -%}
+    {%- endif -%}
+    cast('{{ since }}' as timestamp)
+{%- endmacro %}
+
+{#- The fans whose facts may have changed since `since`: the old and new fan of every record
+    that moved (a merge, a split, a new record), the fans of orders and interactions built
+    again (new, refunded, moved) and of the messages a reply built again answers, and the fans
+    of erased records (few: all of them, every run).
+    A model that calls this inside is_incremental() names these three models in a depends_on
+    comment. -#}
+{% macro touched_fans(since) -%}
+    select fan_id from {{ ref('int_identity__fan_assignments') }}
+    where record_key in (select record_key from {{ ref('int_identity__fan_assignments') }} where assigned_at > {{ since }})
+    union
+    select fan_id from {{ ref('interactions') }} where refreshed_at > {{ since }} and fan_id is not null
+    union
+    select fan_id from {{ ref('interactions') }}
+    where event_id in (
+        select reply_to_event_id from {{ ref('interactions') }} where is_brand_reply and refreshed_at > {{ since }}
+    )
+    union
+    select fan_id from {{ ref('orders') }} where refreshed_at > {{ since }} and fan_id is not null
+    union
+    select fan_id from {{ ref('int_privacy__erased_records') }}
+{%- endmacro %}

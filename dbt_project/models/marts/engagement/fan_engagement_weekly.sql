@@ -1,5 +1,20 @@
--- Per fan per week (weeks start on Monday), the weeks in which the fan did something.
+-- Per fan per week (weeks start on Monday), the weeks in which the fan did something. Kept by
+-- fan: a build deletes and rebuilds the rows of the fans touched since the last one (nothing
+-- here depends on the reporting day).
+-- depends_on: {{ ref('int_identity__fan_assignments') }} {{ ref('int_privacy__erased_records') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where fan_id in ({{ touched_fans(frozen_watermark('refreshed_at')) }}){% endif %}",
+) }}
 with
+
+{% if is_incremental() %}
+touched as (
+    {{ touched_fans(frozen_watermark('refreshed_at')) }}
+),
+{% endif %}
 
 interactions as (
     select * from {{ ref('interactions') }}
@@ -7,9 +22,13 @@ interactions as (
 
 orders as (
     select * from {{ ref('orders') }}
+    {% if is_incremental() %}
+    where fan_id in (select touched.fan_id from touched)
+    {% endif %}
 ),
 
 replied as (
+    -- a reply to an earlier message is answered to the same account, so the same fan
     select distinct reply_to_event_id as event_id
     from interactions
     where is_brand_reply
@@ -27,7 +46,11 @@ weekly_interactions as (
     from interactions
     left join replied
         on interactions.event_id = replied.event_id
-    where interactions.fan_id is not null and not interactions.is_brand_reply
+    where
+        interactions.fan_id is not null and not interactions.is_brand_reply
+        {% if is_incremental() %}
+        and interactions.fan_id in (select touched.fan_id from touched)
+        {% endif %}
     group by 1, 2
 ),
 
@@ -51,7 +74,8 @@ final as (
         coalesce(weekly_interactions.active_days, 0) as active_days,
         coalesce(weekly_interactions.two_way_interactions, 0) as two_way_interactions,
         coalesce(weekly_orders.purchases, 0) as purchases,
-        coalesce(weekly_orders.net_spend_yuan, 0) as net_spend_yuan
+        coalesce(weekly_orders.net_spend_yuan, 0) as net_spend_yuan,
+        {{ run_started() }} as refreshed_at
     from weekly_interactions
     full outer join weekly_orders
         on

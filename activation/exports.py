@@ -40,6 +40,7 @@ create table if not exists segments.exports (
 );
 """
 CONTACT_KINDS = {"phone": "phone", "email": "email", "wechat_openid": "id"}
+SHEET_ROWS = 1_048_575  # rows below the header that one Excel / LibreOffice sheet holds
 
 
 @dataclass(frozen=True)
@@ -258,8 +259,8 @@ def _move_into_place(renames: list[tuple[Path, Path]]) -> None:
 
 def _write_files(conn, segment: Segment, exported: list[str], entered: list[str], left: list[str], work: Path) -> dict:
     """<segment>.csv (UTF-8 with BOM, for Excel), .xlsx (for spreadsheet programs that ignore the
-    BOM) and .parquet, with the contact columns in the allowed form; changes.csv lists fan ids
-    that entered or left."""
+    BOM; left out, and the manifest says why, when the rows do not fit one sheet) and .parquet,
+    with the contact columns in the allowed form; changes.csv lists fan ids that entered or left."""
     extra = "".join(f', fan_360."{f}"' for f in segment.include)
     with registered(conn, "_chosen", pl.DataFrame({"fan_id": exported}, schema={"fan_id": pl.String})):
         rows = conn.sql(
@@ -270,13 +271,18 @@ def _write_files(conn, segment: Segment, exported: list[str], entered: list[str]
     csv, parquet, xlsx = (work / f"{segment.name}.{kind}" for kind in ("csv", "parquet", "xlsx"))
     rows.write_csv(csv, include_bom=True)
     rows.write_parquet(parquet)
-    rows.write_excel(xlsx, worksheet=segment.name[:31], autofit=True)
+    written = [(csv, rows.height), (parquet, rows.height)]
+    if rows.height <= SHEET_ROWS:
+        rows.write_excel(xlsx, worksheet=segment.name[:31], autofit=True)
+        written.append((xlsx, rows.height))
+    else:  # a spreadsheet would cut the rows off: the CSV and the Parquet file hold them all
+        files[xlsx.name] = {"left_out": f"{rows.height:,} rows do not fit one sheet ({SHEET_ROWS:,})"}
     changes = pl.DataFrame(
         {"fan_id": entered + left, "change": ["entered"] * len(entered) + ["left"] * len(left)},
         schema={"fan_id": pl.String, "change": pl.String},
     )
     changes_csv = work / "changes.csv"
     changes.write_csv(changes_csv, include_bom=True)
-    for path, n in ((csv, rows.height), (parquet, rows.height), (xlsx, rows.height), (changes_csv, changes.height)):
+    for path, n in (*written, (changes_csv, changes.height)):
         files[path.name] = _file_entry(path, n)
     return files

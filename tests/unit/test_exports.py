@@ -179,6 +179,23 @@ def test_each_export_has_a_spreadsheet_with_the_same_rows(conn, tmp_path):
     assert first[0] == "A" and first[-1] == "南京"
 
 
+def test_a_segment_too_big_for_one_sheet_leaves_the_spreadsheet_out_and_says_why(conn, tmp_path, monkeypatch):
+    # a spreadsheet writer refuses (or cuts off) rows beyond 1,048,575: a big segment stops the
+    # export, so the .xlsx is left out and the CSV and Parquet hold every row
+    monkeypatch.setattr(activation.exports, "SHEET_ROWS", 1)
+    # on WeChat A and C can be contacted (B unsubscribed): two rows, then A alone
+    everyone = definition(tmp_path, "everyone", "{field: trust_score, op: gte, value: 0}", "wechat")
+    one = definition(tmp_path, "one", "{field: trust_score, op: gte, value: 80}", "wechat")
+    run(conn, [everyone, one], tmp_path / "x", "run00001", DAY, FrequencyCap(max_contacts=9, per_days=1))
+    big = next((tmp_path / "x" / "everyone").glob("*_run00001"))
+    manifest = json.loads((big / "manifest.json").read_text())
+    assert not (big / "everyone.xlsx").exists()
+    assert manifest["files"]["everyone.xlsx"] == {"left_out": "2 rows do not fit one sheet (1)"}
+    assert manifest["files"]["everyone.csv"]["rows"] == pl.read_parquet(big / "everyone.parquet").height == 2
+    small = next((tmp_path / "x" / "one").glob("*_run00001"))
+    assert json.loads((small / "manifest.json").read_text())["files"]["one.xlsx"]["rows"] == 1
+
+
 def test_the_contact_plan_caps_each_fan_across_segments():
     # computed by hand: cap 2 per window; A was contacted twice already, B once, C never
     cap = FrequencyCap(max_contacts=2, per_days=7)

@@ -25,8 +25,10 @@ create table if not exists raw._dbt_builds (
     run_id varchar not null,
     built_at timestamp not null,     -- UTC
     fingerprint varchar not null,    -- of everything the build read (project_fingerprint, inputs)
-    depends_on_run_day boolean not null
-)"""
+    depends_on_run_day boolean not null,
+    project_fingerprint varchar      -- of the project alone: its unit tests passed on it
+);
+alter table raw._dbt_builds add column if not exists project_fingerprint varchar"""
 
 
 def _tables(conn: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
@@ -61,13 +63,24 @@ def nothing_to_build(conn: duckdb.DuckDBPyConnection, models: list[tuple[str, st
     return f"nothing new since the build of {last[1]:%Y-%m-%d %H:%M:%S} UTC (run {last[0][:8]}): the build is skipped"
 
 
-def record_build(conn: duckdb.DuckDBPyConnection, run_id: str, fingerprint: str) -> None:
-    """Keep what a successful build read (its fingerprint, taken before it ran)."""
+def project_built(conn: duckdb.DuckDBPyConnection, project: str) -> bool:
+    """Whether the last successful build ran this very project: its unit tests (tests of the
+    SQL, not of the data) passed on it then, and need not run again on every day's data."""
+    if ("raw", "_dbt_builds") not in _tables(conn):
+        return False
+    conn.execute(BUILDS_DDL)
+    last = first_row(conn, "select project_fingerprint from raw._dbt_builds order by built_at desc limit 1")
+    return last is not None and last[0] == project
+
+
+def record_build(conn: duckdb.DuckDBPyConnection, run_id: str, fingerprint: str, project: str) -> None:
+    """Keep what a successful build read (its fingerprints, taken before it ran)."""
     conn.execute(BUILDS_DDL)
     (depends,) = first_row(conn, "select depends_on_run_day from intermediate.int_calendar__as_of")
     conn.execute(
-        "insert into raw._dbt_builds values (?, ?, ?, ?)",
-        [run_id, datetime.now(UTC).replace(tzinfo=None), fingerprint, depends],
+        "insert into raw._dbt_builds (run_id, built_at, fingerprint, depends_on_run_day, project_fingerprint) "
+        "values (?, ?, ?, ?, ?)",
+        [run_id, datetime.now(UTC).replace(tzinfo=None), fingerprint, depends, project],
     )
 
 

@@ -8,8 +8,8 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_duckdb import DuckDBResource
 
-from orchestration.builds import inputs_fingerprint, nothing_to_build, record_build
-from orchestration.project import dbt_project
+from orchestration.builds import inputs_fingerprint, nothing_to_build, project_built, record_build
+from orchestration.project import dbt_project, project_fingerprint
 
 
 class Translator(DagsterDbtTranslator):
@@ -52,14 +52,19 @@ def scrm_dbt_models(
     """`dbt build` of the whole project, unless nothing it reads changed since the last one
     (orchestration/builds.py): then no asset is materialised and the steps after it skip."""
     whole = set(context.selected_asset_keys) == set(context.assets_def.keys)
+    args = ["build"]
     if whole:
+        project = project_fingerprint()
         with duckdb.get_connection() as conn:
             fingerprint = inputs_fingerprint(conn)
             reason = None if config.rebuild else nothing_to_build(conn, relations(), fingerprint)
+            if project_built(conn, project):
+                args += ["--exclude-resource-type", "unit_test"]
+                context.log.info("the project is the one the last build ran: its unit tests are left out")
         if reason:
             context.log.info(reason)
             return
-    yield from dbt.cli(["build"], context=context).stream()
+    yield from dbt.cli(args, context=context).stream()
     if whole:
         with duckdb.get_connection() as conn:
-            record_build(conn, context.run_id, fingerprint)
+            record_build(conn, context.run_id, fingerprint, project)

@@ -74,3 +74,15 @@ identifiers as (
     union
     select fan_id from {{ ref('int_privacy__erased_records') }}
 {%- endmacro %}
+
+{#- Staging kept by key (a table, not a view: the day's build normalises the day's rows, not
+    every row ever loaded, and what reads staging reads it once built): every version of the
+    keys that got a row since the last build (loaded, or released from a held batch), so the
+    latest version is chosen among all of them as a full build would. `key` is the key as the
+    model writes it, from the raw columns. -#}
+{% macro versions_of_changed_keys(relation, key) -%}
+    select * from {{ relation }}
+    {%- if is_incremental() %}
+    where {{ key }} in (select {{ key }} from {{ relation }} where _loaded_at > {{ watermark('_loaded_at') }})
+    {%- endif %}
+{%- endmacro %}

@@ -20,7 +20,7 @@ from sample.next_day import write_delta
 
 pytestmark = pytest.mark.slow  # runs the pipeline: left out of make test-fast
 
-# the intermediate models built incrementally; every mart is compared too
+# the intermediate models built incrementally; every staging table and every mart is compared too
 INTERMEDIATE = (
     "intermediate.int_identity__identifiers",
     "intermediate.int_identity__identifier_values",
@@ -43,12 +43,12 @@ def load_all(warehouse: Path, landing: Path) -> None:
 
 
 def snapshot(warehouse: Path) -> dict[str, pl.DataFrame]:
-    """Every mart and the incremental intermediate models, current rows only, bookkeeping
-    columns left out, in a stable order."""
+    """Every staging table, every mart and the incremental intermediate models, current rows
+    only, bookkeeping columns left out, in a stable order."""
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         marts = conn.execute(
             "select table_schema || '.' || table_name from information_schema.tables "
-            "where table_schema = 'marts' and table_type = 'BASE TABLE' order by 1"
+            "where table_schema in ('staging', 'marts') and table_type = 'BASE TABLE' order by 1"
         ).fetchall()
         out = {}
         for table in (*INTERMEDIATE, *(t for (t,) in marts)):
@@ -226,7 +226,7 @@ def test_incremental_equals_full_refresh(day_two):
     dbt(env, "build", "--full-refresh", "--profiles-dir", "dbt_project")
     full = snapshot(warehouse)
     assert set(incremental) == set(full)
-    assert len(incremental) > 25, "every mart is compared"
+    assert len(incremental) > 30, "every staging table and mart is compared"
     differ = []
     for table in incremental:
         try:

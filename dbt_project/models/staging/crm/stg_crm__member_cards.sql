@@ -1,12 +1,17 @@
 -- One row per member card: the latest version across the CRM's full and delta exports.
+{{ config(materialized='incremental', unique_key='card_no', incremental_strategy='delete+insert') }}
 with
 
 source as (
     {{ validated_rows(source('crm', 'member_cards')) }}
 ),
 
+changed as (
+    {{ versions_of_changed_keys('source', normalize_id('card_no')) }}
+),
+
 latest as (
-    {{ latest_version('source', 'card_no', 'updated_at desc, _loaded_at desc, _line_number desc') }}
+    {{ latest_version('changed', 'card_no', 'updated_at desc, _loaded_at desc, _line_number desc') }}
 ),
 
 renamed as (

@@ -1,12 +1,17 @@
 -- One row per POS receipt.
+{{ config(materialized='incremental', unique_key='receipt_no', incremental_strategy='delete+insert') }}
 with
 
 source as (
     {{ validated_rows(source('pos', 'pos_receipts')) }}
 ),
 
+changed as (
+    {{ versions_of_changed_keys('source', 'receipt_no') }}
+),
+
 latest as (
-    {{ latest_version('source', 'receipt_no', '_loaded_at desc, _line_number desc') }}
+    {{ latest_version('changed', 'receipt_no', '_loaded_at desc, _line_number desc') }}
 ),
 
 renamed as (

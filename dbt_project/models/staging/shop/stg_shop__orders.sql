@@ -1,12 +1,17 @@
 -- One row per online order: its latest version, so a later refund replaces the paid order.
+{{ config(materialized='incremental', unique_key='order_id', incremental_strategy='delete+insert') }}
 with
 
 source as (
     {{ validated_rows(source('shop', 'online_orders')) }}
 ),
 
+changed as (
+    {{ versions_of_changed_keys('source', 'order_id') }}
+),
+
 latest as (
-    {{ latest_version('source', 'order_id', 'updated_at desc, _loaded_at desc, _line_number desc') }}
+    {{ latest_version('changed', 'order_id', 'updated_at desc, _loaded_at desc, _line_number desc') }}
 ),
 
 renamed as (

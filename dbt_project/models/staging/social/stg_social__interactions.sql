@@ -1,12 +1,17 @@
 -- One row per interaction event; an event delivered twice counts once.
+{{ config(materialized='incremental', unique_key='event_id', incremental_strategy='delete+insert') }}
 with
 
 source as (
     {{ validated_rows(source('social', 'social_interactions')) }}
 ),
 
+changed as (
+    {{ versions_of_changed_keys('source', 'event_id') }}
+),
+
 latest as (
-    {{ latest_version('source', 'event_id', '_loaded_at desc, _line_number desc') }}
+    {{ latest_version('changed', 'event_id', '_loaded_at desc, _line_number desc') }}
 ),
 
 renamed as (

@@ -1,12 +1,17 @@
 -- One row per WeChat follower (openid).
+{{ config(materialized='incremental', unique_key='openid', incremental_strategy='delete+insert') }}
 with
 
 source as (
     {{ validated_rows(source('wechat', 'wechat_followers')) }}
 ),
 
+changed as (
+    {{ versions_of_changed_keys('source', normalize_id('openid')) }}
+),
+
 subscribed_rows as (
-    select * from source
+    select * from changed
     where subscribe = 1
 ),
 
@@ -16,7 +21,7 @@ latest_profile as (
 
 latest_status as (
     {{ latest_version(
-        'source', 'openid', 'coalesce(unsubscribe_time, subscribe_time) desc, _loaded_at desc, _line_number desc'
+        'changed', 'openid', 'coalesce(unsubscribe_time, subscribe_time) desc, _loaded_at desc, _line_number desc'
     ) }}
 ),
 

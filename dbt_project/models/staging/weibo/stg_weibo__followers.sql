@@ -1,12 +1,17 @@
 -- One row per Weibo follower (uid), the latest export wins.
+{{ config(materialized='incremental', unique_key='weibo_uid', incremental_strategy='delete+insert') }}
 with
 
 source as (
     {{ validated_rows(source('weibo', 'weibo_followers')) }}
 ),
 
+changed as (
+    {{ versions_of_changed_keys('source', normalize_id('uid')) }}
+),
+
 latest as (
-    {{ latest_version('source', 'uid', '_loaded_at desc, _line_number desc') }}
+    {{ latest_version('changed', 'uid', '_loaded_at desc, _line_number desc') }}
 ),
 
 renamed as (

@@ -86,3 +86,34 @@ identifiers as (
     where {{ key }} in (select {{ key }} from {{ relation }} where _loaded_at > {{ watermark('_loaded_at') }})
     {%- endif %}
 {%- endmacro %}
+
+{#- The fans whose profile (marts.fans) may have changed since `since`, one line per input of
+    the profile: touched_fans (its records, orders, interactions, erasures), the records whose
+    staging row was written again (a card, a follower, an order: names, consent, cities), and
+    the records carrying a value judged again (a record's new identifiers, a number quarantined
+    since: the phone chosen). A model that calls this inside is_incremental() names the models
+    it reads in a depends_on comment. -#}
+{% macro touched_profiles(since) -%}
+    {{ touched_fans(since) }}
+    union
+    select fan_id from {{ ref('int_identity__current_assignments') }}
+    where record_key in (
+        select {{ record_key('member_cards', 'card_no') }} from {{ ref('stg_crm__member_cards') }}
+        where _staged_at > {{ since }}
+        union all
+        select {{ record_key('wechat_followers', 'openid') }} from {{ ref('stg_wechat__followers') }}
+        where _staged_at > {{ since }}
+        union all
+        select {{ record_key('weibo_followers', 'weibo_uid') }} from {{ ref('stg_weibo__followers') }}
+        where _staged_at > {{ since }}
+        union all
+        select {{ record_key('online_orders', 'order_id') }} from {{ ref('stg_shop__orders') }}
+        where _staged_at > {{ since }}
+        union all
+        select carriers.record_key
+        from {{ ref('int_identity__identifiers') }} as carriers
+        inner join {{ ref('int_identity__identifier_values') }} as judged
+            on carriers.identifier_type = judged.identifier_type and carriers.identifier_value = judged.identifier_value
+        where judged.last_changed_at > {{ since }}
+    )
+{%- endmacro %}

@@ -1,8 +1,26 @@
--- The unified fan profile.
+-- The unified fan profile. Kept by fan: a build deletes and rebuilds the profiles of the fans
+-- touched since the last one (nothing here depends on the reporting day).
+-- depends_on: {{ ref('int_identity__fan_assignments') }} {{ ref('int_privacy__erased_records') }}
+-- depends_on: {{ ref('int_identity__current_assignments') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where fan_id in ({{ touched_profiles(frozen_watermark('refreshed_at')) }}){% endif %}",
+) }}
 with
+
+{% if is_incremental() %}
+touched as (
+    {{ touched_profiles(frozen_watermark('refreshed_at')) }}
+),
+{% endif %}
 
 fan_records as (
     select * from {{ ref('fan_records') }}
+    {% if is_incremental() %}
+    where fan_id in (select touched.fan_id from touched)
+    {% endif %}
 ),
 
 member_cards as (
@@ -158,6 +176,9 @@ spend as (
         sum(case when channel = 'offline' then net_amount_yuan else 0 end) as offline_net_spend_yuan,
         max(ordered_at) as last_order_at
     from orders
+    {% if is_incremental() %}
+    where fan_id in (select touched.fan_id from touched)
+    {% endif %}
     group by fan_id
 ),
 
@@ -167,7 +188,11 @@ engagement as (
         count(*) as interaction_count,
         max(event_at) as last_interaction_at
     from interactions
-    where fan_id is not null and not is_brand_reply
+    where
+        fan_id is not null and not is_brand_reply
+        {% if is_incremental() %}
+        and fan_id in (select touched.fan_id from touched)
+        {% endif %}
     group by fan_id
 ),
 
@@ -223,7 +248,8 @@ final as (
             coalesce(engagement.last_interaction_at, fans.last_record_at)
         ) as last_seen_at,
         spend.last_order_at,
-        engagement.last_interaction_at
+        engagement.last_interaction_at,
+        {{ run_started() }} as refreshed_at
     from fans
     left join cards on fans.fan_id = cards.fan_id and cards.recency = 1
     left join card_summary on fans.fan_id = card_summary.fan_id

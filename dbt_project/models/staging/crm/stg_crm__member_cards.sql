@@ -1,5 +1,10 @@
 -- One row per member card: the latest version across the CRM's full and delta exports.
-{{ config(materialized='incremental', unique_key='card_no', incremental_strategy='delete+insert') }}
+{{ config(
+    materialized='incremental',
+    unique_key='card_no',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+) }}
 with
 
 source as (
@@ -46,7 +51,8 @@ renamed as (
         -- lineage
         _source_file,
         _batch_id,
-        _loaded_at
+        _loaded_at,
+        {{ run_started() }} as _staged_at
     from latest
 )
 

@@ -1,5 +1,10 @@
 -- One row per online order: its latest version, so a later refund replaces the paid order.
-{{ config(materialized='incremental', unique_key='order_id', incremental_strategy='delete+insert') }}
+{{ config(
+    materialized='incremental',
+    unique_key='order_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+) }}
 with
 
 source as (
@@ -47,7 +52,8 @@ renamed as (
 
         -- lineage
         _source_file,
-        _loaded_at
+        _loaded_at,
+        {{ run_started() }} as _staged_at
     from latest
 )
 

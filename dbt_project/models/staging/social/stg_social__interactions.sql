@@ -1,5 +1,10 @@
 -- One row per interaction event; an event delivered twice counts once.
-{{ config(materialized='incremental', unique_key='event_id', incremental_strategy='delete+insert') }}
+{{ config(
+    materialized='incremental',
+    unique_key='event_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+) }}
 with
 
 source as (
@@ -32,7 +37,8 @@ renamed as (
 
         -- lineage
         _source_file,
-        _loaded_at
+        _loaded_at,
+        {{ run_started() }} as _staged_at
     from latest
 )
 

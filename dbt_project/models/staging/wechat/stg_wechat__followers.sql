@@ -1,5 +1,10 @@
 -- One row per WeChat follower (openid).
-{{ config(materialized='incremental', unique_key='openid', incremental_strategy='delete+insert') }}
+{{ config(
+    materialized='incremental',
+    unique_key='openid',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+) }}
 with
 
 source as (
@@ -56,7 +61,8 @@ renamed as (
 
         -- lineage
         latest_status._source_file,
-        latest_status._loaded_at
+        latest_status._loaded_at,
+        {{ run_started() }} as _staged_at
     from latest_status
     left join latest_profile
         on latest_status.openid = latest_profile.openid

@@ -1,5 +1,10 @@
 -- One row per Weibo follower (uid), the latest export wins.
-{{ config(materialized='incremental', unique_key='weibo_uid', incremental_strategy='delete+insert') }}
+{{ config(
+    materialized='incremental',
+    unique_key='weibo_uid',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+) }}
 with
 
 source as (
@@ -31,7 +36,8 @@ renamed as (
 
         -- lineage
         _source_file,
-        _loaded_at
+        _loaded_at,
+        {{ run_started() }} as _staged_at
     from latest
 )
 

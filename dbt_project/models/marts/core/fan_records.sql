@@ -1,4 +1,12 @@
--- Every source record and the fan it belongs to now.
+-- Every source record and the fan it belongs to now. Kept by record: a build writes again the
+-- records whose fan or cluster changed since the last one.
+{{ config(
+    materialized='incremental',
+    unique_key='record_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    post_hook="delete from {{ this }} where record_key in (select record_key from {{ ref('int_privacy__erased_records') }})",
+) }}
 with
 
 current_assignment as (
@@ -25,7 +33,8 @@ final as (
         current_assignment.fan_id,
         records.is_profile,
         records.first_seen_at,
-        clusters.cluster_size as fan_record_count
+        clusters.cluster_size as fan_record_count,
+        {{ run_started() }} as refreshed_at
     from records
     inner join current_assignment
         on records.record_key = current_assignment.record_key
@@ -33,7 +42,11 @@ final as (
         on records.record_key = clusters.record_key
     left join erased
         on records.record_key = erased.record_key
-    where erased.record_key is null
+    where
+        erased.record_key is null
+        {% if is_incremental() %}
+        and greatest(current_assignment.assigned_at, clusters.clustered_at) > {{ frozen_watermark('refreshed_at') }}
+        {% endif %}
 )
 
 select * from final

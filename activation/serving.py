@@ -1,11 +1,20 @@
 """The serving copy BI tools open: the marts, personal data masked, plus BI views, written to
 a new DuckDB file under a temporary name and renamed into place. A BI client sees the old
 complete copy or the new complete copy, never a half-built one, and never holds a lock the
-pipeline waits for: the working warehouse is never opened by BI."""
+pipeline waits for: the working warehouse is never opened by BI.
+
+Publishing only what changed: the new file starts as a byte copy of the last one. A mart kept
+incrementally (a `refreshed_at` column, and `publish_key` in its dbt meta) takes only the rows
+of the keys built again since that copy, and loses the keys that left the warehouse; every other
+mart is written whole. A mart whose masked columns changed, a copy written with another storage
+version, or a delta that does not end with the warehouse's row count is written whole too."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import shutil
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -36,7 +45,8 @@ def publish(
     conn: duckdb.DuckDBPyConnection, target: Path, manifest_path: Path, run_id: str, version: str | None = None
 ) -> dict:
     """Copy every table of the published schemas from the working warehouse into a new file
-    at `target`, masking the columns the dbt docs mark as personal data; returns table -> rows."""
+    at `target`, masking the columns the dbt docs mark as personal data, starting from the last
+    copy when there is one (see above); returns table -> rows."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     for pattern in (f".{target.name}.*.tmp", f".{target.name}.*.tmp.wal"):  # from runs that were killed
@@ -44,40 +54,75 @@ def publish(
             leftover.unlink()
     tmp = target.parent / f".{target.name}.{uuid.uuid4().hex[:8]}.tmp"
     marked = personal_columns(manifest_path)
+    keys = publish_keys(manifest_path)
     version = version or DEFAULT_STORAGE_VERSION
+    previous = _last_copy(conn, target, version)
+    if previous:
+        shutil.copyfile(target, tmp)
     working = conn.execute("select current_database()").fetchone()[0]
     conn.execute(f"attach '{tmp}' as serving (storage_version '{version}')")
     rows: dict[str, int] = {}
+    published: list[tuple] = []
     try:
         for schema in SCHEMAS:
-            conn.execute(f"create schema serving.{schema}")
-            tables = conn.execute(
-                "select table_name from information_schema.tables where table_catalog = current_database() "
-                "and table_schema = ? and table_type = 'BASE TABLE' order by 1",
-                [schema],
-            ).fetchall()
-            for (table,) in tables:
-                masks = marked.get((schema, table), {})
-                columns = conn.execute(
-                    "select column_name from information_schema.columns where table_catalog = current_database() "
-                    "and table_schema = ? and table_name = ? order by ordinal_position",
-                    [schema, table],
+            conn.execute(f"create schema if not exists serving.{schema}")
+            tables = [
+                t
+                for (t,) in conn.execute(
+                    "select table_name from information_schema.tables where table_catalog = current_database() "
+                    "and table_schema = ? and table_type = 'BASE TABLE' order by 1",
+                    [schema],
                 ).fetchall()
-                select = ", ".join(_column(c, masks.get(c)) for (c,) in columns)
+            ]
+            for (gone,) in conn.execute(
+                "select table_name from information_schema.tables where table_catalog = 'serving' "
+                "and table_schema = ? and table_type = 'BASE TABLE'",
+                [schema],
+            ).fetchall():
+                if gone not in tables:
+                    conn.execute(f'drop table serving.{schema}."{gone}"')
+            for table in tables:
+                masks = marked.get((schema, table), {})
+                columns = [
+                    c
+                    for (c,) in conn.execute(
+                        "select column_name from information_schema.columns where table_catalog = current_database() "
+                        "and table_schema = ? and table_name = ? order by ordinal_position",
+                        [schema, table],
+                    ).fetchall()
+                ]
+                select = ", ".join(_column(c, masks.get(c)) for c in columns)
+                definition = hashlib.sha256(select.encode()).hexdigest()[:16]
                 name = f'{schema}."{table}"'
-                conn.execute(f"create table serving.{name} as select {select} from {name}")
+                key = keys.get((schema, table)) if "refreshed_at" in columns else None
+                if masks.get(key) not in (None, "id"):  # a masked key may stand for several rows
+                    key = None
+                last = previous.get(f"{schema}.{table}") if previous else None
+                kept = (
+                    last is not None
+                    and last["definition"] == definition
+                    and key is not None
+                    and _apply_changes(conn, name, select, key, masks.get(key), last["refreshed_through"])
+                )
+                if not kept:
+                    conn.execute(f"create or replace table serving.{name} as select {select} from {name}")
                 rows[f"{schema}.{table}"] = conn.execute(f"select count(*) from serving.{name}").fetchone()[0]
+                through = conn.execute(f"select max(refreshed_at) from {name}").fetchone()[0] if key else None
+                published.append((f"{schema}.{table}", rows[f"{schema}.{table}"], definition, through, bool(kept)))
         # views are stored with the names as written: create them from inside the new file, so
         # they resolve there when BI opens it on its own
         conn.execute("use serving")
-        conn.execute("create schema bi")
+        conn.execute("create schema if not exists bi")
         for name, sql in BI_VIEWS.items():
-            conn.execute(f"create view bi.{name} as {sql}")
-        conn.execute("create schema _serving")
+            conn.execute(f"create or replace view bi.{name} as {sql}")
+        conn.execute("create schema if not exists _serving")
         conn.execute(
-            "create table _serving.published as select ?::varchar as run_id, ?::timestamp as published_at, "
-            "unnest(?::varchar[]) as table_name, unnest(?::bigint[]) as row_count",
-            [run_id, datetime.now(), list(rows), list(rows.values())],
+            "create or replace table _serving.published as select ?::varchar as run_id, "
+            "?::timestamp as published_at, ?::varchar as storage_version, "
+            "unnest(?::varchar[]) as table_name, unnest(?::bigint[]) as row_count, "
+            "unnest(?::varchar[]) as definition, unnest(?::timestamp[]) as refreshed_through, "
+            "unnest(?::boolean[]) as changes_only",
+            [run_id, datetime.now(), version, *(list(column) for column in zip(*published, strict=True))],
         )
     except BaseException:
         conn.execute(f'use "{working}"')
@@ -88,6 +133,60 @@ def publish(
     conn.execute("detach serving")  # checkpoints: no WAL is left beside the file
     os.replace(tmp, target)  # atomic: readers see the old file or the new one
     return rows
+
+
+def publish_keys(manifest_path: Path) -> dict[tuple[str, str], str]:
+    """(schema, model) -> the column a mart kept incrementally is published by (`publish_key`
+    in the model's dbt meta): its rows built again since the last copy replace that key's rows."""
+    nodes = json.loads(Path(manifest_path).read_text())["nodes"].values()
+    return {
+        (n["schema"], n["name"]): n["config"]["meta"]["publish_key"]
+        for n in nodes
+        if n["resource_type"] == "model" and "publish_key" in (n.get("config", {}).get("meta") or {})
+    }
+
+
+def _last_copy(conn: duckdb.DuckDBPyConnection, target: Path, version: str) -> dict | None:
+    """What the last copy holds (table -> definition, refreshed_through), when it can be built
+    on: it exists, was written by this code with the same storage version."""
+    if not target.exists():
+        return None
+    try:
+        conn.execute(f"attach '{target}' as last_copy (read_only)")
+    except duckdb.Error:
+        return None  # not a DuckDB file we can read: written whole
+    try:
+        found = conn.execute(
+            "select table_name, definition, refreshed_through, storage_version from last_copy._serving.published"
+        ).fetchall()
+    except duckdb.Error:
+        return None  # written before it recorded what it holds
+    finally:
+        conn.execute("detach last_copy")
+    if not found or any(v != version for *_, v in found):
+        return None
+    return {t: {"definition": d, "refreshed_through": r} for t, d, r, _ in found}
+
+
+def _apply_changes(conn: duckdb.DuckDBPyConnection, name: str, select: str, key: str, mask: str | None, since) -> bool:
+    """Replace in the copy the rows of the keys built again since `since`, drop the keys that
+    left the warehouse; False (the caller writes the table whole) when there is no watermark,
+    when most keys changed, or when the result does not match the warehouse's row count. The
+    copy holds the key as published: a pseudonym when the key is personal data (mask `id`)."""
+    if since is None:
+        return False
+    quoted = f'"{key}"'
+    published = mask_sql(quoted, mask) if mask else quoted
+    changed = f"(select distinct {quoted} from {name} where refreshed_at > ?)"
+    (count,) = conn.execute(f"select count(*) from {changed}", [since]).fetchone()
+    (total,) = conn.execute(f"select count(*) from {name}").fetchone()
+    if count * 2 > total:  # most of it changed: writing it whole is cheaper
+        return False
+    changed_published = f"(select distinct {published} from {name} where refreshed_at > ?)"
+    conn.execute(f"delete from serving.{name} where {quoted} in {changed_published}", [since])
+    conn.execute(f"delete from serving.{name} where {quoted} not in (select {published} from {name})")
+    conn.execute(f"insert into serving.{name} select {select} from {name} where {quoted} in {changed}", [since])
+    return conn.execute(f"select count(*) from serving.{name}").fetchone()[0] == total
 
 
 def _column(name: str, kind: str | None) -> str:

@@ -28,7 +28,15 @@ INTERMEDIATE = (
     "intermediate.int_identity__clusters",
 )
 # when a row was built, not what it says: left out of the comparison
-BOOKKEEPING = {"is_current", "changed_at", "last_changed_at", "clustered_at", "refreshed_at", "snapshotted_at", "_staged_at"}
+BOOKKEEPING = {
+    "is_current",
+    "changed_at",
+    "last_changed_at",
+    "clustered_at",
+    "refreshed_at",
+    "snapshotted_at",
+    "_staged_at",
+}
 
 
 def dbt(env: dict, *args: str) -> None:

@@ -1,6 +1,7 @@
 """The serving copy: what a crashed publish left behind is cleaned up."""
 
 import json
+from datetime import datetime
 
 import duckdb
 
@@ -37,3 +38,72 @@ def test_a_publish_cleans_up_what_a_killed_one_left_behind(tmp_path):
     assert rows["marts.fans"] == 1
     assert not any(path.exists() for path in leftovers)
     assert sorted(p.name for p in target.parent.iterdir()) == ["notes.txt", "warehouse.duckdb"]
+
+
+def model(name: str, columns: dict[str, str | None], publish_key: str | None = None) -> dict:
+    """A manifest node: columns -> personal-data kind (None: not personal)."""
+    return {
+        "resource_type": "model",
+        "schema": "marts",
+        "name": name,
+        "original_file_path": f"models/{name}.sql",
+        "config": {"meta": {"publish_key": publish_key} if publish_key else {}},
+        "columns": {c: {"meta": {"personal_data": kind} if kind else {}} for c, kind in columns.items()},
+    }
+
+
+MARTS_TABLES = "select table_name from duckdb_tables() where schema_name = 'marts'"
+
+
+def serving_tables(path) -> dict[str, list]:
+    with duckdb.connect(str(path), read_only=True) as conn:
+        names = [t for (t,) in conn.execute(MARTS_TABLES).fetchall()]
+        return {t: conn.execute(f"select * from marts.{t} order by all").fetchall() for t in sorted(names)}
+
+
+def test_a_day_publishes_only_what_changed_and_equals_a_copy_written_whole(tmp_path):
+    manifest = tmp_path / "manifest.json"
+    nodes = {
+        "fans": model(
+            "fans",
+            {"fan_id": None, "fan_name": "name", "first_seen_at": None, "last_seen_at": None, "refreshed_at": None},
+            publish_key="fan_id",
+        ),
+        # a key that is personal data is published as a pseudonym: the copy is matched on that
+        "orders": model("orders", {"order_key": "id", "fan_id": None, "refreshed_at": None}, publish_key="order_key"),
+    }
+    manifest.write_text(json.dumps({"nodes": nodes}))
+    day_one, day_two = "timestamp '2026-11-01 02:00:00'", "timestamp '2026-11-02 02:00:00'"
+    with duckdb.connect(str(tmp_path / "working.duckdb")) as conn:
+        conn.execute("create schema marts")
+        for table, columns in MARTS.items():
+            if table not in ("fans", "orders"):
+                conn.execute(f"create table marts.{table} as select {columns}")
+        # ten fans with an order each, built on day one
+        conn.execute(f"""create table marts.fans as select 'F' || i as fan_id, '张伟' || i as fan_name,
+            {day_one} as first_seen_at, {day_one} as last_seen_at, {day_one} as refreshed_at from range(1, 11) t(i)""")
+        conn.execute(f"""create table marts.orders as select 'o' || i as order_key, 'F' || i as fan_id,
+            {day_one} as refreshed_at from range(1, 11) t(i)""")
+        target = tmp_path / "serving" / "warehouse.duckdb"
+        publish(conn, target, manifest, "run1")
+        # day two: F1 renamed, F2 merged into F3 (its order moves), F11 new; lifecycle rebuilt
+        conn.execute(f"update marts.fans set fan_name = '王明', refreshed_at = {day_two} where fan_id = 'F1'")
+        conn.execute("delete from marts.fans where fan_id = 'F2'")
+        conn.execute(f"insert into marts.fans values ('F11', '赵敏', {day_two}, {day_two}, {day_two})")
+        conn.execute(f"update marts.orders set fan_id = 'F3', refreshed_at = {day_two} where order_key = 'o2'")
+        conn.execute(f"insert into marts.orders values ('o11', 'F11', {day_two})")
+        conn.execute("update marts.fan_lifecycle set ladder_level = 4")
+        publish(conn, target, manifest, "run2")
+        whole = tmp_path / "whole" / "warehouse.duckdb"
+        publish(conn, whole, manifest, "run2")
+    assert serving_tables(target) == serving_tables(whole)
+    one, two = datetime(2026, 11, 1, 2), datetime(2026, 11, 2, 2)
+    fans = {row[0]: row for row in serving_tables(target)["fans"]}
+    assert len(fans) == 10 and "F2" not in fans
+    assert fans["F1"] == ("F1", "王**", one, one, two) and fans["F11"] == ("F11", "赵**", two, two, two)
+    orders = serving_tables(target)["orders"]
+    assert len(orders) == 11 and all(key.startswith("h:") for key, *_ in orders)
+    assert sorted(fan for _, fan, when in orders if when == two) == ["F11", "F3"]
+    with duckdb.connect(str(target), read_only=True) as copy:
+        how = dict(copy.execute("select table_name, changes_only from _serving.published").fetchall())
+    assert how["marts.fans"] and how["marts.orders"] and not how["marts.fan_lifecycle"]

@@ -1,6 +1,8 @@
 -- Every source record and the fan it belongs to now. Kept by record: a build writes again the
 -- records whose fan or cluster changed since the last one.
+-- publish_key: the serving copy takes only the rows of the keys built again since it was written
 {{ config(
+    meta={'publish_key': 'record_key'},
     materialized='incremental',
     unique_key='record_key',
     incremental_strategy='delete+insert',

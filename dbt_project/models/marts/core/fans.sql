@@ -2,7 +2,9 @@
 -- touched since the last one (nothing here depends on the reporting day).
 -- depends_on: {{ ref('int_identity__fan_assignments') }} {{ ref('int_privacy__erased_records') }}
 -- depends_on: {{ ref('int_identity__current_assignments') }}
+-- publish_key: the serving copy takes only the rows of the keys built again since it was written
 {{ config(
+    meta={'publish_key': 'fan_id'},
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='append_new_columns',

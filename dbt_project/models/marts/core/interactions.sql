@@ -1,6 +1,8 @@
 -- Interaction events keyed by fan, through the follower record of the account they came from.
 -- depends_on: {{ ref('int_identity__current_assignments') }} (read on incremental builds)
+-- publish_key: the serving copy takes only the rows of the keys built again since it was written
 {{ config(
+    meta={'publish_key': 'event_id'},
     materialized='incremental',
     unique_key='event_id',
     incremental_strategy='delete+insert',

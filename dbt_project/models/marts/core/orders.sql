@@ -1,6 +1,8 @@
 -- Online orders and offline sales in one fact, keyed by fan, net of refunds and returns.
 -- depends_on: {{ ref('int_identity__current_assignments') }} (read on incremental builds)
+-- publish_key: the serving copy takes only the rows of the keys built again since it was written
 {{ config(
+    meta={'publish_key': 'order_key'},
     materialized='incremental',
     unique_key='order_key',
     incremental_strategy='delete+insert',

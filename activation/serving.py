@@ -7,7 +7,9 @@ Publishing only what changed: the new file starts as a byte copy of the last one
 incrementally (a `refreshed_at` column, and `publish_key` in its dbt meta) takes only the rows
 of the keys built again since that copy, and loses the keys that left the warehouse; every other
 mart is written whole. A mart whose masked columns changed, a copy written with another storage
-version, or a delta that does not end with the warehouse's row count is written whole too."""
+version, or a delta that does not end with the warehouse's row count is written whole too; a
+copy with more free blocks than used ones (the old blocks of the tables written whole) is
+written whole again, compact, so the file stays under twice its data."""
 
 from __future__ import annotations
 
@@ -159,11 +161,16 @@ def _last_copy(conn: duckdb.DuckDBPyConnection, target: Path, version: str) -> d
         found = conn.execute(
             "select table_name, definition, refreshed_through, storage_version from last_copy._serving.published"
         ).fetchall()
+        # tables written whole leave their old blocks free in a copy: more free than used, and
+        # the copy is written whole again, compact
+        used, free = conn.execute(
+            "select used_blocks, free_blocks from pragma_database_size() where database_name = 'last_copy'"
+        ).fetchone()
     except duckdb.Error:
         return None  # written before it recorded what it holds
     finally:
         conn.execute("detach last_copy")
-    if not found or any(v != version for *_, v in found):
+    if not found or any(v != version for *_, v in found) or free > used:
         return None
     return {t: {"definition": d, "refreshed_through": r} for t, d, r, _ in found}
 

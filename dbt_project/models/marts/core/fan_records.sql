@@ -36,7 +36,9 @@ final as (
         records.is_profile,
         records.first_seen_at,
         clusters.cluster_size as fan_record_count,
-        {{ run_started() }} as refreshed_at
+        -- the clustering stamps its own clock, later than the run's start: the later of the two
+        -- inputs' times, so that a build compares each input with values of its own clock
+        greatest(current_assignment.assigned_at, clusters.clustered_at) as refreshed_at
     from records
     inner join current_assignment
         on records.record_key = current_assignment.record_key

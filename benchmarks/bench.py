@@ -23,6 +23,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -207,7 +208,10 @@ def floor(pipeline_db: Path, landing: Path, scratch: Path, manifest: dict) -> di
                 identities = conn.sql(
                     'select record_key, identity, identity_value as value from intermediate."int_identity__identities"'
                 ).pl()
-                clusters = resolve(records["record_key"], edges, identities)
+                # the model's bookkeeping column too: what reads the clusters selects it
+                clusters = resolve(records["record_key"], edges, identities).with_columns(
+                    clustered_at=pl.lit(datetime.now(UTC).replace(tzinfo=None))
+                )
                 conn.register("_clusters", clusters)
                 conn.execute(f"create table {name} as select * from _clusters")
                 conn.unregister("_clusters")

@@ -48,9 +48,8 @@ final as (
         on records.record_key = erased.record_key
     where
         erased.record_key is null
-        {% if is_incremental() %}
+        -- every record on a full build (the watermark is then the start of time)
         and greatest(current_assignment.assigned_at, clusters.clustered_at) > {{ frozen_watermark('refreshed_at') }}
-        {% endif %}
 )
 
 select * from final

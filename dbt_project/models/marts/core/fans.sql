@@ -43,10 +43,16 @@ online_orders as (
 
 orders as (
     select * from {{ ref('orders') }}
+    {% if is_incremental() %}
+    where fan_id in (select touched.fan_id from touched)
+    {% endif %}
 ),
 
 interactions as (
     select * from {{ ref('interactions') }}
+    {% if is_incremental() %}
+    where fan_id in (select touched.fan_id from touched)
+    {% endif %}
 ),
 
 identifier_values as (
@@ -178,9 +184,6 @@ spend as (
         sum(case when channel = 'offline' then net_amount_yuan else 0 end) as offline_net_spend_yuan,
         max(ordered_at) as last_order_at
     from orders
-    {% if is_incremental() %}
-    where fan_id in (select touched.fan_id from touched)
-    {% endif %}
     group by fan_id
 ),
 
@@ -190,11 +193,7 @@ engagement as (
         count(*) as interaction_count,
         max(event_at) as last_interaction_at
     from interactions
-    where
-        fan_id is not null and not is_brand_reply
-        {% if is_incremental() %}
-        and fan_id in (select touched.fan_id from touched)
-        {% endif %}
+    where fan_id is not null and not is_brand_reply
     group by fan_id
 ),
 

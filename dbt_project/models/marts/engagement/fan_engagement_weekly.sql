@@ -29,6 +29,14 @@ orders as (
     {% endif %}
 ),
 
+own_interactions as (
+    -- the touched fans' own interactions (`replied` reads every interaction: a reply need not be theirs)
+    select * from interactions
+    {% if is_incremental() %}
+    where fan_id in (select touched.fan_id from touched)
+    {% endif %}
+),
+
 replied as (
     -- a reply to an earlier message is answered to the same account, so the same fan
     select distinct reply_to_event_id as event_id
@@ -45,14 +53,10 @@ weekly_interactions as (
         sum(case when interactions.platform = 'weibo' then 1 else 0 end) as weibo_interactions,
         count(distinct cast(interactions.event_at as date)) as active_days,
         sum(case when replied.event_id is not null then 1 else 0 end) as two_way_interactions
-    from interactions
+    from own_interactions as interactions
     left join replied
         on interactions.event_id = replied.event_id
-    where
-        interactions.fan_id is not null and not interactions.is_brand_reply
-        {% if is_incremental() %}
-        and interactions.fan_id in (select touched.fan_id from touched)
-        {% endif %}
+    where interactions.fan_id is not null and not interactions.is_brand_reply
     group by 1, 2
 ),
 

@@ -68,21 +68,9 @@ def publish(
     try:
         for schema in SCHEMAS:
             conn.execute(f"create schema if not exists serving.{schema}")
-            tables = [
-                t
-                for (t,) in conn.execute(
-                    "select table_name from information_schema.tables where table_catalog = current_database() "
-                    "and table_schema = ? and table_type = 'BASE TABLE' order by 1",
-                    [schema],
-                ).fetchall()
-            ]
-            for (gone,) in conn.execute(
-                "select table_name from information_schema.tables where table_catalog = 'serving' "
-                "and table_schema = ? and table_type = 'BASE TABLE'",
-                [schema],
-            ).fetchall():
-                if gone not in tables:
-                    conn.execute(f'drop table serving.{schema}."{gone}"')
+            tables = _tables(conn, working, schema)
+            for gone in set(_tables(conn, "serving", schema)) - set(tables):  # marts dropped from the project
+                conn.execute(f'drop table serving.{schema}."{gone}"')
             for table in tables:
                 masks = marked.get((schema, table), {})
                 columns = [
@@ -135,6 +123,17 @@ def publish(
     conn.execute("detach serving")  # checkpoints: no WAL is left beside the file
     os.replace(tmp, target)  # atomic: readers see the old file or the new one
     return rows
+
+
+def _tables(conn: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> list[str]:
+    return [
+        t
+        for (t,) in conn.execute(
+            "select table_name from information_schema.tables where table_catalog = ? "
+            "and table_schema = ? and table_type = 'BASE TABLE' order by 1",
+            [catalog, schema],
+        ).fetchall()
+    ]
 
 
 def publish_keys(manifest_path: Path) -> dict[tuple[str, str], str]:

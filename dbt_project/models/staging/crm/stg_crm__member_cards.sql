@@ -1,10 +1,5 @@
 -- One row per member card: the latest version across the CRM's full and delta exports.
-{{ config(
-    materialized='incremental',
-    unique_key='card_no',
-    incremental_strategy='delete+insert',
-    on_schema_change='append_new_columns',
-) }}
+{{ config(unique_key='card_no') }}
 with
 
 source as (

@@ -1,10 +1,5 @@
 -- One row per POS receipt.
-{{ config(
-    materialized='incremental',
-    unique_key='receipt_no',
-    incremental_strategy='delete+insert',
-    on_schema_change='append_new_columns',
-) }}
+{{ config(unique_key='receipt_no') }}
 with
 
 source as (

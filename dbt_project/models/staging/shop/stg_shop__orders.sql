@@ -1,10 +1,5 @@
 -- One row per online order: its latest version, so a later refund replaces the paid order.
-{{ config(
-    materialized='incremental',
-    unique_key='order_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='append_new_columns',
-) }}
+{{ config(unique_key='order_id') }}
 with
 
 source as (

@@ -1,10 +1,5 @@
 -- One row per interaction event; an event delivered twice counts once.
-{{ config(
-    materialized='incremental',
-    unique_key='event_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='append_new_columns',
-) }}
+{{ config(unique_key='event_id') }}
 with
 
 source as (

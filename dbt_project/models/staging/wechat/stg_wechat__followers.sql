@@ -1,10 +1,5 @@
 -- One row per WeChat follower (openid).
-{{ config(
-    materialized='incremental',
-    unique_key='openid',
-    incremental_strategy='delete+insert',
-    on_schema_change='append_new_columns',
-) }}
+{{ config(unique_key='openid') }}
 with
 
 source as (

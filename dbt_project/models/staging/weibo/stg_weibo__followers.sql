@@ -1,10 +1,5 @@
 -- One row per Weibo follower (uid), the latest export wins.
-{{ config(
-    materialized='incremental',
-    unique_key='weibo_uid',
-    incremental_strategy='delete+insert',
-    on_schema_change='append_new_columns',
-) }}
+{{ config(unique_key='weibo_uid') }}
 with
 
 source as (

@@ -60,7 +60,12 @@ def scrm_dbt_models(
             reason = None if config.rebuild else nothing_to_build(conn, relations(), fingerprint)
             if project_built(conn, project):
                 args += ["--exclude-resource-type", "unit_test"]
-                context.log.info("the project is the one the last build ran: its unit tests are left out")
+                context.log.info(
+                    "the project is the one the last build ran: its unit tests are left out, and the data tests of "
+                    "the models kept by key read the rows changed since that build"
+                )
+            else:  # every data test reads every row (dbt_project/macros/tests.sql)
+                args += ["--vars", json.dumps({"test_all_rows": True})]
         if reason:
             context.log.info(reason)
             return

@@ -1,9 +1,13 @@
 """Incremental operation: a day of new data (sample.next_day) loaded on top of a built warehouse.
 The incremental dbt build must give what a full refresh gives, touch only the clusters the new
-records reach, keep fan ids stable, and carry late refunds to the right fan."""
+records reach, keep fan ids stable, and carry late refunds to the right fan; its data tests read
+the rows changed since the last successful build."""
 
 import os
+import re
+import shutil
 import subprocess
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -13,6 +17,7 @@ from polars.testing import assert_frame_equal
 
 from ingestion.contracts import load_contracts
 from ingestion.load import load_source
+from orchestration.builds import BUILDS_DDL
 from orchestration.project import dbt_executable
 from orchestration.settings import ROOT
 from sample.generator import GeneratorConfig, generate
@@ -242,3 +247,36 @@ def test_incremental_equals_full_refresh(day_two):
         except AssertionError as exc:
             differ.append(f"{table}: {exc}")
     assert not differ, "incremental and full refresh differ:\n" + "\n".join(differ)
+
+
+def test_a_daily_build_tests_the_rows_changed_since_the_last_successful_build(day_two, tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(day_two["warehouse"], warehouse)
+    env = {**day_two["env"], "SCRM_DUCKDB_PATH": str(warehouse), "DBT_TARGET_PATH": str(tmp_path / "target")}
+
+    def failing(*args: str) -> list[str]:
+        command = [dbt_executable(), "test", "--select", "interactions", "--exclude-resource-type", "unit_test"]
+        done = subprocess.run(
+            [*command, *args, "--profiles-dir", "dbt_project"], cwd=ROOT, env=env, capture_output=True, text=True
+        )
+        return re.findall(r" of \d+ FAIL \d+ (\S+)", done.stdout)
+
+    with duckdb.connect(str(warehouse)) as conn:
+        (built,) = conn.execute("select max(refreshed_at) + interval 1 second from marts.interactions").fetchone()
+        conn.execute(BUILDS_DDL)
+        conn.execute("insert into raw._dbt_builds values ('run-1', ?, 'inputs', false, 'project')", [built])
+        ids = conn.execute("select event_id from marts.interactions order by 1 limit 2").fetchall()
+        old, older = (event_id for (event_id,) in ids)
+        # a row repeated before the last successful build: only a test of every row reads it
+        conn.execute("insert into marts.interactions select * from marts.interactions where event_id = ?", [old])
+    assert failing() == []
+    assert failing("--vars", "{test_all_rows: true}") == ["unique_interactions_event_id"]
+
+    with duckdb.connect(str(warehouse)) as conn:
+        # an older row written again after it: the scoped test reads every row with its key
+        conn.execute(
+            "insert into marts.interactions select * replace (? as refreshed_at) from marts.interactions "
+            "where event_id = ?",
+            [built + timedelta(hours=1), older],
+        )
+    assert failing() == ["unique_interactions_event_id"]

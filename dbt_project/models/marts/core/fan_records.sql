@@ -2,7 +2,7 @@
 -- records whose fan or cluster changed since the last one.
 -- publish_key: the serving copy takes only the rows of the keys built again since it was written
 {{ config(
-    meta={'publish_key': 'record_key'},
+    meta={'publish_key': 'record_key', 'changed_at': 'refreshed_at'},
     materialized='incremental',
     unique_key='record_key',
     incremental_strategy='delete+insert',

@@ -2,7 +2,7 @@
 -- depends_on: {{ ref('int_identity__current_assignments') }} (read on incremental builds)
 -- publish_key: the serving copy takes only the rows of the keys built again since it was written
 {{ config(
-    meta={'publish_key': 'order_key'},
+    meta={'publish_key': 'order_key', 'changed_at': 'refreshed_at'},
     materialized='incremental',
     unique_key='order_key',
     incremental_strategy='delete+insert',

@@ -4,7 +4,7 @@
 -- depends_on: {{ ref('int_identity__fan_assignments') }} {{ ref('int_privacy__erased_records') }}
 -- publish_key: the serving copy takes only the rows of the keys built again since it was written
 {{ config(
-    meta={'publish_key': 'fan_id'},
+    meta={'publish_key': 'fan_id', 'changed_at': 'refreshed_at'},
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='append_new_columns',

@@ -1,6 +1,7 @@
 -- A weekly snapshot of every fan's trust score and components, so trust can be followed over time.
 {{
     config(
+        meta={'changed_at': 'snapshotted_at'},
         materialized='incremental',
         unique_key=['week_start_date', 'fan_id'],
         incremental_strategy='delete+insert',

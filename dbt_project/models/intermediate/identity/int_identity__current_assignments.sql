@@ -1,12 +1,26 @@
--- Each record's fan now: the latest row of its assignment history.
+-- Each record's fan now: the latest row of its assignment history. Kept by record: a build
+-- takes the records assigned since the last one (the history only grows).
+{{ config(
+    materialized='incremental',
+    unique_key='record_key',
+    incremental_strategy='delete+insert',
+    meta={'changed_at': 'assigned_at'},
+) }}
 with
 
 assignments as (
     select * from {{ ref('int_identity__fan_assignments') }}
 ),
 
+assigned as (
+    select * from assignments
+    {% if is_incremental() %}
+    where record_key in (select record_key from assignments where assigned_at > {{ watermark('assigned_at') }})
+    {% endif %}
+),
+
 current_assignment as (
-    {{ latest_version('assignments', 'record_key', 'assigned_at desc') }}
+    {{ latest_version('assigned', 'record_key', 'assigned_at desc') }}
 )
 
 select * from current_assignment

@@ -13,14 +13,31 @@ edges as (
     select * from {{ ref('int_identity__graph_edges') }}
 ),
 
+component_spans as (
+    -- a component the check split holds more than one cluster
+    select
+        component_key,
+        min(cluster_key) as first_cluster_key,
+        max(cluster_key) as last_cluster_key
+    from clusters
+    group by component_key
+),
+
+split_clusters as (
+    select clusters.*
+    from clusters
+    inner join component_spans
+        on clusters.component_key = component_spans.component_key
+    where component_spans.first_cluster_key != component_spans.last_cluster_key
+),
+
 split_components as (
     select
         component_key,
         count(distinct cluster_key) as clusters,
         count(*) as records
-    from clusters
+    from split_clusters
     group by component_key
-    having count(distinct cluster_key) > 1
 ),
 
 component_identities as (
@@ -29,10 +46,8 @@ component_identities as (
         identities.identity,
         identities.identity_value
     from identities
-    inner join clusters
+    inner join split_clusters as clusters
         on identities.record_key = clusters.record_key
-    inner join split_components
-        on clusters.component_key = split_components.component_key
 ),
 
 conflicts as (
@@ -59,9 +74,9 @@ refused_links as (
         count(*) as refused_links,
         {{ dbt.listagg("distinct edges.rule_name", "', '", "order by edges.rule_name") }} as refused_rules
     from edges
-    inner join clusters as ends_from
+    inner join split_clusters as ends_from
         on edges.record_key_from = ends_from.record_key
-    inner join clusters as ends_to
+    inner join split_clusters as ends_to
         on edges.record_key_to = ends_to.record_key
     where ends_from.cluster_key != ends_to.cluster_key
     group by ends_from.component_key

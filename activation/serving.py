@@ -65,6 +65,9 @@ def publish(
     conn.execute(f"attach '{tmp}' as serving (storage_version '{version}')")
     rows: dict[str, int] = {}
     published: list[tuple] = []
+    # one transaction: the copy is checkpointed once, when it is detached, not each time its
+    # log passes the threshold (a table written whole after the deletes of a delta paid for it)
+    conn.execute("begin")
     try:
         for schema in SCHEMAS:
             conn.execute(f"create schema if not exists serving.{schema}")
@@ -114,7 +117,9 @@ def publish(
             "unnest(?::boolean[]) as changes_only",
             [run_id, datetime.now(), version, *(list(column) for column in zip(*published, strict=True))],
         )
+        conn.execute("commit")
     except BaseException:
+        conn.execute("rollback")
         conn.execute(f'use "{working}"')
         conn.execute("detach serving")
         tmp.unlink(missing_ok=True)
@@ -190,8 +195,12 @@ def _apply_changes(conn: duckdb.DuckDBPyConnection, name: str, select: str, key:
         return False
     changed_published = f"(select distinct {published} from {name} where refreshed_at > ?)"
     conn.execute(f"delete from serving.{name} where {quoted} in {changed_published}", [since])
-    conn.execute(f"delete from serving.{name} where {quoted} not in (select {published} from {name})")
-    conn.execute(f"insert into serving.{name} select {select} from {name} where {quoted} in {changed}", [since])
+    # a mart kept by key builds every row of a key together: the changed keys' rows are the new ones
+    conn.execute(f"insert into serving.{name} select {select} from {name} where refreshed_at > ?", [since])
+    # what the copy holds beyond the warehouse now are the keys that left it: look for them
+    # only when there are some (a scan of both tables, masking every key)
+    if conn.execute(f"select count(*) from serving.{name}").fetchone()[0] != total:
+        conn.execute(f"delete from serving.{name} where {quoted} not in (select {published} from {name})")
     return conn.execute(f"select count(*) from serving.{name}").fetchone()[0] == total
 
 

@@ -117,3 +117,23 @@ identifiers as (
         where judged.last_changed_at > {{ since }}
     )
 {%- endmacro %}
+
+{#- The fans whose edges (marts.fan_identity_edges, by the fan of the edge's first record) may
+    have changed since `since`: touched_profiles (records that moved, erasures, and the carriers
+    of every value judged again, which covers an edge that vanished with its value), and the
+    fans at either end of an exact edge or a probable link written since. A model that calls
+    this inside is_incremental() names the models it reads in a depends_on comment. -#}
+{% macro touched_edge_fans(since) -%}
+    {{ touched_profiles(since) }}
+    union
+    select fan_id from {{ ref('int_identity__current_assignments') }}
+    where record_key in (
+        select record_key_from from {{ ref('int_identity__edges') }} where last_changed_at > {{ since }}
+        union all
+        select record_key_to from {{ ref('int_identity__edges') }} where last_changed_at > {{ since }}
+        union all
+        select record_key_from from {{ ref('int_identity__probable_edges') }} where changed_at > {{ since }}
+        union all
+        select record_key_to from {{ ref('int_identity__probable_edges') }} where changed_at > {{ since }}
+    )
+{%- endmacro %}

@@ -23,7 +23,6 @@ as_of as (
 events as (
     select
         interactions.*,
-        cast(interactions.event_at as date) as event_date,
         {{ dbt.datediff('cast(interactions.event_at as date)', 'as_of.as_of_date', 'day') }} as days_ago  -- noqa: LT05
     from interactions
     cross join as_of
@@ -54,6 +53,17 @@ fan_events as (
     where not events.is_brand_reply
 ),
 
+active_days as (
+    -- days with an interaction in the windows: one row per fan and day, then counted (cheaper
+    -- than a count(distinct) per window over every event)
+    select
+        fan_id,
+        count(case when days_ago < 30 then 1 end) as active_days_30d,
+        count(*) as active_days_90d
+    from (select distinct fan_id, days_ago from fan_events where days_ago < 90) as fan_days
+    group by fan_id
+),
+
 activity as (
     select
         fan_id,
@@ -68,8 +78,6 @@ activity as (
         {%- endfor %}
         sum(case when event_type = 'complaint' then 1 else 0 end) as complaints_total,
         sum(case when days_ago < 90 then event_weight else 0 end) as weighted_interactions_90d,
-        count(distinct case when days_ago < 30 then event_date end) as active_days_30d,
-        count(distinct case when days_ago < 90 then event_date end) as active_days_90d,
         sum(case when days_ago < 90 and event_type = 'message' and was_replied then 1 else 0 end)
             as two_way_interactions_90d,
         sum(case when event_type = 'message' then 1 else 0 end) as messages_total,
@@ -95,8 +103,8 @@ components as (
         {%- endfor %}
         coalesce(activity.complaints_total, 0) as complaints_total,
         coalesce(activity.weighted_interactions_90d, 0) as weighted_interactions_90d,
-        coalesce(activity.active_days_30d, 0) as active_days_30d,
-        coalesce(activity.active_days_90d, 0) as active_days_90d,
+        coalesce(active_days.active_days_30d, 0) as active_days_30d,
+        coalesce(active_days.active_days_90d, 0) as active_days_90d,
         coalesce(activity.two_way_interactions_90d, 0) as two_way_interactions_90d,
         coalesce(activity.messages_total, 0) as messages_total,
         coalesce(activity.replied_messages_total, 0) as replied_messages_total,
@@ -111,12 +119,14 @@ components as (
             ln(1 + coalesce(activity.weighted_interactions_90d, 0)) / ln(1 + {{ cfg['weighted_interactions_cap'] }})
         ) as interactions_component,
         coalesce(100.0 * greatest(0.0, 1 - activity.days_since_last_interaction / 90.0), 0) as recency_component,
-        100.0 * least(1.0, coalesce(activity.active_days_90d, 0) / {{ cfg['active_days_cap'] }}.0)
+        100.0 * least(1.0, coalesce(active_days.active_days_90d, 0) / {{ cfg['active_days_cap'] }}.0)
             as active_days_component,
         coalesce(100.0 * (fan_rfm.r_score + fan_rfm.f_score + fan_rfm.m_score - 3) / 12, 0) as purchases_component
     from fans
     left join activity
         on fans.fan_id = activity.fan_id
+    left join active_days
+        on fans.fan_id = active_days.fan_id
     left join fan_rfm
         on fans.fan_id = fan_rfm.fan_id
 ),

@@ -2,8 +2,9 @@
 -- by fan: a build deletes and rebuilds the edges of the fans touched since the last one.
 -- depends_on: {{ ref('int_identity__fan_assignments') }} {{ ref('int_privacy__erased_records') }}
 -- depends_on: {{ ref('int_identity__current_assignments') }} {{ ref('interactions') }} {{ ref('orders') }}
--- depends_on: {{ ref('stg_crm__member_cards') }} {{ ref('stg_wechat__followers') }} {{ ref('stg_weibo__followers') }}
--- depends_on: {{ ref('stg_shop__orders') }} {{ ref('int_identity__identifiers') }} {{ ref('int_identity__identifier_values') }}
+-- depends_on: {{ ref('stg_crm__member_cards') }} {{ ref('stg_wechat__followers') }}
+-- depends_on: {{ ref('stg_weibo__followers') }} {{ ref('stg_shop__orders') }}
+-- depends_on: {{ ref('int_identity__identifiers') }} {{ ref('int_identity__identifier_values') }}
 -- depends_on: {{ ref('int_identity__edges') }} {{ ref('int_identity__probable_edges') }}
 {{ config(
     meta={'publish_key': 'fan_id', 'changed_at': 'refreshed_at'},

@@ -60,7 +60,13 @@ active_days as (
         fan_id,
         count(case when days_ago < 30 then 1 end) as active_days_30d,
         count(*) as active_days_90d
-    from (select distinct fan_id, days_ago from fan_events where days_ago < 90) as fan_days
+    from (
+        select distinct
+            fan_id,
+            days_ago
+        from fan_events
+        where days_ago < 90
+    ) as fan_days
     group by fan_id
 ),
 

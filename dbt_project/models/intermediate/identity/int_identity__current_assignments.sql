@@ -12,10 +12,17 @@ assignments as (
     select * from {{ ref('int_identity__fan_assignments') }}
 ),
 
+{% if is_incremental() %}
+newly_assigned as (
+    select record_key from assignments
+    where assigned_at > {{ watermark('assigned_at') }}
+),
+{% endif %}
+
 assigned as (
     select * from assignments
     {% if is_incremental() %}
-    where record_key in (select record_key from assignments where assigned_at > {{ watermark('assigned_at') }})
+    where record_key in (select newly_assigned.record_key from newly_assigned)
     {% endif %}
 ),
 

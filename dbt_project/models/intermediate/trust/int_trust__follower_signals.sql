@@ -11,18 +11,18 @@ fan_records as (
     select * from {{ ref('fan_records') }}
 ),
 
-follows as (
+follow_times as (
     select
         openid,
         unionid is null and city is null and gender is null as has_default_profile,
-        subscribed_at,
-        count(*) over (
-            order by subscribed_at
-            range between interval '{{ window_minutes }} minutes' preceding
-            and interval '{{ window_minutes }} minutes' following
-        ) - 1 as neighbours
+        subscribed_at
     from wechat_followers
     where subscribed_at is not null
+),
+
+follows as (
+    -- each follow's neighbours: the other follows within the window either side
+    {{ rows_within_minutes('follow_times', 'subscribed_at', window_minutes) }}
 ),
 
 follow_rate as (
@@ -37,10 +37,10 @@ flagged as (
     select
         follows.openid,
         follows.has_default_profile,
-        follows.neighbours,
-        follows.neighbours >= {{ cfg['bulk_subscribe_min_neighbours'] }}
-        and follows.neighbours > {{ cfg['bulk_subscribe_multiplier'] }} * coalesce(follow_rate.expected_neighbours, 0)
-            as is_bulk_subscribe
+        follows.others_nearby,
+        follows.others_nearby >= {{ cfg['bulk_subscribe_min_neighbours'] }}
+        and follows.others_nearby
+        > {{ cfg['bulk_subscribe_multiplier'] }} * coalesce(follow_rate.expected_neighbours, 0) as is_bulk_subscribe
     from follows
     cross join follow_rate
 ),
@@ -49,7 +49,7 @@ final as (
     select
         fan_records.fan_id,
         count(*) as follower_records,
-        max(flagged.neighbours) as max_follows_nearby,
+        max(flagged.others_nearby) as max_follows_nearby,
         {{ dbt.bool_or('flagged.is_bulk_subscribe') }} as is_bulk_subscriber,
         not {{ dbt.bool_or('not flagged.has_default_profile') }} as has_default_profile
     from flagged

@@ -21,7 +21,9 @@
         -- rows at or before each instant
         select
             {{ at_column }} as instant,
-            sum(count(*)) over (order by {{ at_column }} rows between unbounded preceding and current row) as rows_through
+            cast(
+                sum(count(*)) over (order by {{ at_column }} rows between unbounded preceding and current row) as bigint
+            ) as rows_through
         from {{ relation }}
         group by {{ at_column }}
     )

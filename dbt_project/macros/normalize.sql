@@ -92,3 +92,10 @@
         else nullif(replace(replace(replace(trim({{ column }}), ' ', ''), '·', ''), '　', ''), '')
     end
 {%- endmacro %}
+
+{#- Python models get the start of the dbt invocation as `run_started_at` in their compiled
+    module (dbt appends this macro's output after the model's code): the clustering stamps its
+    rows with it, so that it keeps the clock the SQL models keep with run_started(). -#}
+{% macro py_script_comment() -%}
+run_started_at = "{{ run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') }}"
+{%- endmacro %}

@@ -9,7 +9,7 @@ components, with every record in them, are clustered again from their edges. Unt
 keep their rows, so the result is the full computation's.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import polars as pl
 
@@ -23,7 +23,10 @@ def model(dbt, session):
         incremental_strategy="delete+insert",
         meta={"changed_at": "clustered_at"},  # data tests of a daily build read the rows changed (macros/tests.sql)
     )
-    now = datetime.now(UTC).replace(tzinfo=None)
+    # the run's start, the clock of int_identity__fan_assignments (assigned_at), which takes the
+    # clusters stamped after its last assignments: a wall-clock stamp, later than that, made the
+    # day after a full build look at every cluster again
+    now = datetime.fromisoformat(globals()["run_started_at"])  # defined by macros/normalize.sql
     dbt.ref("int_identity__identifiers").create_view("cluster_identifiers")
     dbt.ref("int_identity__graph_edges").create_view("cluster_edges")
     dbt.ref("int_identity__records").create_view("cluster_records")

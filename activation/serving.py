@@ -4,12 +4,13 @@ complete copy or the new complete copy, never a half-built one, and never holds 
 pipeline waits for: the working warehouse is never opened by BI.
 
 Publishing only what changed: the new file starts as a byte copy of the last one. A mart kept
-incrementally (a `refreshed_at` column, and `publish_key` in its dbt meta) takes only the rows
-of the keys built again since that copy, and loses the keys that left the warehouse; every other
-mart is written whole. A mart whose masked columns changed, a copy written with another storage
-version, or a delta that does not end with the warehouse's row count is written whole too; a
-copy with more free blocks than used ones (the old blocks of the tables written whole) is
-written whole again, compact, so the file stays under twice its data."""
+incrementally (`publish_key` and `changed_at` in its dbt meta: the key its rows are built by,
+and the column that dates them) takes only the rows of the keys built again since that copy,
+and loses the keys that left the warehouse; every other mart is written whole. A mart whose
+masked columns changed, a copy written with another storage version, or a delta that does not
+end with the warehouse's row count is written whole too; a copy with more free blocks than used
+ones (the old blocks of the tables written whole) is written whole again, compact, so the file
+stays under twice its data."""
 
 from __future__ import annotations
 
@@ -87,20 +88,20 @@ def publish(
                 select = ", ".join(_column(c, masks.get(c)) for c in columns)
                 definition = hashlib.sha256(select.encode()).hexdigest()[:16]
                 name = f'{schema}."{table}"'
-                key = keys.get((schema, table)) if "refreshed_at" in columns else None
-                if masks.get(key) not in (None, "id"):  # a masked key may stand for several rows
+                key, changed_at = keys.get((schema, table), (None, None))
+                if changed_at not in columns or masks.get(key) not in (None, "id"):  # a masked key: several rows
                     key = None
                 last = previous.get(f"{schema}.{table}") if previous else None
                 kept = (
                     last is not None
                     and last["definition"] == definition
                     and key is not None
-                    and _apply_changes(conn, name, select, key, masks.get(key), last["refreshed_through"])
+                    and _apply_changes(conn, name, select, key, masks.get(key), changed_at, last["refreshed_through"])
                 )
                 if not kept:
                     conn.execute(f"create or replace table serving.{name} as select {select} from {name}")
                 rows[f"{schema}.{table}"] = conn.execute(f"select count(*) from serving.{name}").fetchone()[0]
-                through = conn.execute(f"select max(refreshed_at) from {name}").fetchone()[0] if key else None
+                through = conn.execute(f'select max("{changed_at}") from {name}').fetchone()[0] if key else None
                 published.append((f"{schema}.{table}", rows[f"{schema}.{table}"], definition, through, bool(kept)))
         # views are stored with the names as written: create them from inside the new file, so
         # they resolve there when BI opens it on its own
@@ -141,14 +142,16 @@ def _tables(conn: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> list[
     ]
 
 
-def publish_keys(manifest_path: Path) -> dict[tuple[str, str], str]:
-    """(schema, model) -> the column a mart kept incrementally is published by (`publish_key`
-    in the model's dbt meta): its rows built again since the last copy replace that key's rows."""
+def publish_keys(manifest_path: Path) -> dict[tuple[str, str], tuple[str, str]]:
+    """(schema, model) -> (key, change column) of a mart kept incrementally (`publish_key` and
+    `changed_at` in the model's dbt meta): its rows built again since the last copy replace
+    that key's rows."""
     nodes = json.loads(Path(manifest_path).read_text())["nodes"].values()
+    metas = {(n["schema"], n["name"]): n["config"].get("meta") or {} for n in nodes if n["resource_type"] == "model"}
     return {
-        (n["schema"], n["name"]): n["config"]["meta"]["publish_key"]
-        for n in nodes
-        if n["resource_type"] == "model" and "publish_key" in (n.get("config", {}).get("meta") or {})
+        model: (meta["publish_key"], meta["changed_at"])
+        for model, meta in metas.items()
+        if "publish_key" in meta and "changed_at" in meta
     }
 
 
@@ -179,7 +182,9 @@ def _last_copy(conn: duckdb.DuckDBPyConnection, target: Path, version: str) -> d
     return {t: {"definition": d, "refreshed_through": r} for t, d, r, _ in found}
 
 
-def _apply_changes(conn: duckdb.DuckDBPyConnection, name: str, select: str, key: str, mask: str | None, since) -> bool:
+def _apply_changes(
+    conn: duckdb.DuckDBPyConnection, name: str, select: str, key: str, mask: str | None, changed_at: str, since
+) -> bool:
     """Replace in the copy the rows of the keys built again since `since`, drop the keys that
     left the warehouse; False (the caller writes the table whole) when there is no watermark,
     when most keys changed, or when the result does not match the warehouse's row count. The
@@ -188,15 +193,16 @@ def _apply_changes(conn: duckdb.DuckDBPyConnection, name: str, select: str, key:
         return False
     quoted = f'"{key}"'
     published = mask_sql(quoted, mask) if mask else quoted
-    changed = f"(select distinct {quoted} from {name} where refreshed_at > ?)"
+    built_since = f'"{changed_at}" > ?'
+    changed = f"(select distinct {quoted} from {name} where {built_since})"
     (count,) = conn.execute(f"select count(*) from {changed}", [since]).fetchone()
     (total,) = conn.execute(f"select count(*) from {name}").fetchone()
     if count * 2 > total:  # most of it changed: writing it whole is cheaper
         return False
-    changed_published = f"(select distinct {published} from {name} where refreshed_at > ?)"
+    changed_published = f"(select distinct {published} from {name} where {built_since})"
     conn.execute(f"delete from serving.{name} where {quoted} in {changed_published}", [since])
     # a mart kept by key builds every row of a key together: the changed keys' rows are the new ones
-    conn.execute(f"insert into serving.{name} select {select} from {name} where refreshed_at > ?", [since])
+    conn.execute(f"insert into serving.{name} select {select} from {name} where {built_since}", [since])
     # what the copy holds beyond the warehouse now are the keys that left it: look for them
     # only when there are some (a scan of both tables, masking every key)
     if conn.execute(f"select count(*) from serving.{name}").fetchone()[0] != total:

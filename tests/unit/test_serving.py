@@ -47,7 +47,7 @@ def model(name: str, columns: dict[str, str | None], publish_key: str | None = N
         "schema": "marts",
         "name": name,
         "original_file_path": f"models/{name}.sql",
-        "config": {"meta": {"publish_key": publish_key} if publish_key else {}},
+        "config": {"meta": {"publish_key": publish_key, "changed_at": "refreshed_at"} if publish_key else {}},
         "columns": {c: {"meta": {"personal_data": kind} if kind else {}} for c, kind in columns.items()},
     }
 

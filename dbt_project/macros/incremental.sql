@@ -1,3 +1,33 @@
+{#- How a model kept by key is materialised on this engine: incremental where rows can be
+    deleted (DuckDB), a table rebuilt whole on Spark's parquet tables (no DELETE, no MERGE; a
+    cluster with Delta or Iceberg could keep them by key: README, "On Apache Spark"). The staging
+    folder says the same in dbt_project.yml, where macros cannot be called. -#}
+{% macro kept_by_key() -%}
+    {{ return('table' if target.type == 'spark' else 'incremental') }}
+{%- endmacro %}
+
+{#- A hook's delete of the rows of this model matching `condition` (erasures, placeholder rows).
+    Spark's parquet tables cannot delete: the rows kept are written to a new table that takes
+    the model's name. -#}
+{% macro delete_rows(condition) -%}
+    {{ return(adapter.dispatch('delete_rows')(condition)) }}
+{%- endmacro %}
+
+{% macro default__delete_rows(condition) -%}
+    delete from {{ this }} where {{ condition }}
+{%- endmacro %}
+
+{% macro spark__delete_rows(condition) -%}
+    {%- set kept = this.incorporate(path={'identifier': this.identifier ~ '__kept'}) -%}
+    {%- if execute -%}
+        {%- do run_query('drop table if exists ' ~ kept) -%}
+        {%- do run_query('create table ' ~ kept ~ ' using parquet as select * from ' ~ this ~ ' where not coalesce(' ~ condition ~ ', false)') -%}
+        {%- do run_query('drop table ' ~ this) -%}
+        {%- do run_query('alter table ' ~ kept ~ ' rename to ' ~ this) -%}
+    {%- endif -%}
+    select 1
+{%- endmacro %}
+
 {#- Incremental models: the latest change a model has taken in, read from its own column (the
     start of time when it is empty), so a build takes only what changed after it. -#}
 {% macro watermark(column) -%}

@@ -1,18 +1,19 @@
 {#-
-  Identifier normalisation. DuckDB-specific functions live here so models stay portable.
+  Identifier normalisation. Engine-specific expressions live here, behind adapter.dispatch
+  (DuckDB's first, Spark's after it), so models stay portable.
 -#}
 
 {#- Mobile number text -> 11 ASCII digits (1[3-9]xxxxxxxxx), or null when it identifies
     nobody: masked (138****5678), too short, not a mainland mobile. Handles +86 / 86- / 0086
     prefixes, spaces, dashes and full-width digits. -#}
 {% macro normalize_phone(column) -%}
-    {%- set digits = "regexp_replace(translate(" ~ column ~ ", '０１２３４５６７８９', '0123456789'), '[^0-9]', '', 'g')" -%}
+    {%- set digits = regex_remove("translate(" ~ column ~ ", '０１２３４５６７８９', '0123456789')", "'[^0-9]'") -%}
     {%- set national = "case when length(" ~ digits ~ ") = 13 and " ~ digits ~ " like '86%' then substr(" ~ digits ~ ", 3)"
         ~ " when length(" ~ digits ~ ") = 15 and " ~ digits ~ " like '0086%' then substr(" ~ digits ~ ", 5)"
         ~ " else " ~ digits ~ " end" -%}
     case
         when {{ is_masked_phone(column) }} then null
-        when regexp_full_match({{ national }}, '1[3-9][0-9]{9}') then {{ national }}
+        when {{ regex_full_match(national, "'1[3-9][0-9]{9}'") }} then {{ national }}
     end
 {%- endmacro %}
 
@@ -23,7 +24,7 @@
 
 {#- E-mail: trimmed and lower-cased; null unless it looks like local@domain. -#}
 {% macro normalize_email(column) -%}
-    case when regexp_matches(lower(trim({{ column }})), '^[^@\s]+@[^@\s]+\.[^@\s]+$')
+    case when {{ regex_full_match('lower(trim(' ~ column ~ '))', sql_string('[^@\\s]+@[^@\\s]+[.][^@\\s]+')) }}
          then lower(trim({{ column }})) end
 {%- endmacro %}
 
@@ -33,8 +34,13 @@
 {%- endmacro %}
 
 {#- Keep the latest version of each key. `order_by` lists the columns that order versions,
-    newest first. Portable (row_number), unlike DuckDB's qualify. -#}
+    newest first. Spark has no `* exclude`: its rows keep the column _version_rank (always 1), so
+    a caller names the columns it keeps. -#}
 {% macro latest_version(relation, key, order_by) -%}
+    {{ return(adapter.dispatch('latest_version')(relation, key, order_by)) }}
+{%- endmacro %}
+
+{% macro default__latest_version(relation, key, order_by) -%}
     select * exclude (_version_rank) from (
         select
             *,
@@ -44,9 +50,40 @@
     where _version_rank = 1
 {%- endmacro %}
 
-{#- True when the whole value matches an RE2 pattern. -#}
+{% macro spark__latest_version(relation, key, order_by) -%}
+    select * from (
+        select
+            *,
+            row_number() over (partition by {{ key }} order by {{ order_by }}) as _version_rank
+        from {{ relation }}
+    ) as versions
+    where _version_rank = 1
+{%- endmacro %}
+
+{#- True when the whole value matches a pattern (the subset RE2 and Java regexes share). -#}
 {% macro regex_full_match(value, pattern) -%}
+    {{ return(adapter.dispatch('regex_full_match')(value, pattern)) }}
+{%- endmacro %}
+
+{% macro default__regex_full_match(value, pattern) -%}
     regexp_full_match({{ value }}, {{ pattern }})
+{%- endmacro %}
+
+{% macro spark__regex_full_match(value, pattern) -%}
+    ({{ value }} rlike concat('^(?:', {{ pattern }}, ')$'))
+{%- endmacro %}
+
+{#- The value with every match of a pattern removed. -#}
+{% macro regex_remove(value, pattern) -%}
+    {{ return(adapter.dispatch('regex_remove')(value, pattern)) }}
+{%- endmacro %}
+
+{% macro default__regex_remove(value, pattern) -%}
+    regexp_replace({{ value }}, {{ pattern }}, '', 'g')
+{%- endmacro %}
+
+{% macro spark__regex_remove(value, pattern) -%}
+    regexp_replace({{ value }}, {{ pattern }}, '')
 {%- endmacro %}
 
 {#- The start of this dbt invocation, as a timestamp (UTC). -#}
@@ -81,7 +118,16 @@
 
 {#- A value as a SQL string literal. -#}
 {% macro sql_string(value) -%}
+    {{ return(adapter.dispatch('sql_string')(value)) }}
+{%- endmacro %}
+
+{% macro default__sql_string(value) -%}
     '{{ value | string | replace("'", "''") }}'
+{%- endmacro %}
+
+{#- Spark reads backslash escapes in a literal (and 'a''b' as 'a' 'b', two literals joined). -#}
+{% macro spark__sql_string(value) -%}
+    '{{ value | string | replace("\\", "\\\\") | replace("'", "\\'") }}'
 {%- endmacro %}
 
 {#- A real name (a card holder's, a delivery's receiver's) as a key: spaces and the middle dot of

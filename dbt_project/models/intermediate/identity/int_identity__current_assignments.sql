@@ -1,7 +1,7 @@
 -- Each record's fan now: the latest row of its assignment history. Kept by record: a build
 -- takes the records assigned since the last one (the history only grows).
 {{ config(
-    materialized='incremental',
+    materialized=kept_by_key(),
     unique_key='record_key',
     incremental_strategy='delete+insert',
     meta={'changed_at': 'assigned_at'},
@@ -30,4 +30,11 @@ current_assignment as (
     {{ latest_version('assigned', 'record_key', 'assigned_at desc') }}
 )
 
-select * from current_assignment
+select
+    record_key,
+    fan_id,
+    cluster_key,
+    fan_created_at,
+    run_id,
+    assigned_at
+from current_assignment

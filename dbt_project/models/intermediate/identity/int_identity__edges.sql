@@ -1,18 +1,17 @@
 -- Edges of the identity graph.
 {{ config(
-    materialized='incremental',
+    materialized=kept_by_key(),
     unique_key=['identifier_type', 'identifier_value'],
     incremental_strategy='delete+insert',
-    post_hook="delete from {{ this }} where record_key_from is null",
+    post_hook="{{ delete_rows('record_key_from is null') }}",
 ) }}
 with
 
 {{ identifier_values_in_scope(ref('int_identity__identifiers')) }},
 
 identifier_values as (
-    select
-        identifier_values.*,
-        in_scope.last_changed_at
+    -- its last_changed_at is in_scope's: identifier_values was built from the same scope
+    select identifier_values.*
     from {{ ref('int_identity__identifier_values') }} as identifier_values
     inner join in_scope
         on
@@ -167,9 +166,9 @@ edges as (
 placeholders as (
     -- values judged again that make no edge now: their old edges must go
     select
-        cast(null as varchar) as record_key_from,
-        cast(null as varchar) as record_key_to,
-        cast(null as varchar) as rule_name,
+        cast(null as {{ dbt.type_string() }}) as record_key_from,
+        cast(null as {{ dbt.type_string() }}) as record_key_to,
+        cast(null as {{ dbt.type_string() }}) as rule_name,
         cast(null as integer) as priority,
         in_scope.identifier_type,
         in_scope.identifier_value,

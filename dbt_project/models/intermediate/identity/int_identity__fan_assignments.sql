@@ -14,11 +14,11 @@ history as (
     select * from {{ this }}
     {% else %}
     select
-        cast(null as varchar) as record_key,
-        cast(null as varchar) as fan_id,
-        cast(null as varchar) as cluster_key,
+        cast(null as {{ dbt.type_string() }}) as record_key,
+        cast(null as {{ dbt.type_string() }}) as fan_id,
+        cast(null as {{ dbt.type_string() }}) as cluster_key,
         cast(null as timestamp) as fan_created_at,
-        cast(null as varchar) as run_id,
+        cast(null as {{ dbt.type_string() }}) as run_id,
         cast(null as timestamp) as assigned_at
     where 1 = 0
     {% endif %}

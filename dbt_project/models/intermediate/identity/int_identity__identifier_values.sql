@@ -1,10 +1,10 @@
 -- One row per identifier value: may it link, or is it quarantined and why.
 -- depends_on: {{ ref('identity_blocklist') }} (its patterns are read at compile time)
 {{ config(
-    materialized='incremental',
+    materialized=kept_by_key(),
     unique_key=['identifier_type', 'identifier_value'],
     incremental_strategy='delete+insert',
-    post_hook="delete from {{ this }} where records = 0",
+    post_hook="{{ delete_rows('records = 0') }}",
 ) }}
 with
 
@@ -31,7 +31,7 @@ per_value as (
         sum(records) as records,
         max(case when source in ('member_cards', 'wechat_followers', 'weibo_followers') then records else 0 end)
             as most_profiles_in_one_source,
-        {{ dbt.listagg("source || '=' || cast(records as varchar)", "', '", "order by source") }} as records_by_source
+        {{ dbt.listagg("source || '=' || cast(records as " ~ dbt.type_string() ~ ")", "', '", "order by source") }} as records_by_source
     from per_source
     group by identifier_type, identifier_value
 ),
@@ -67,7 +67,7 @@ blocked as (
                 {%- endfor %}
             end
             {%- else -%}
-            cast(null as varchar)
+            cast(null as {{ dbt.type_string() }})
             {%- endif %} as block_reason
         from per_value
     ) as matched
@@ -92,27 +92,27 @@ judged as (
             when blocked.block_reason is not null then 'blocklisted: ' || blocked.block_reason
             when per_value.most_profiles_in_one_source > rules.max_profiles_per_value
                 then
-                    'on ' || cast(per_value.most_profiles_in_one_source as varchar)
-                    || ' profiles of one source (limit ' || cast(rules.max_profiles_per_value as varchar) || ')'
+                    'on ' || cast(per_value.most_profiles_in_one_source as {{ dbt.type_string() }})
+                    || ' profiles of one source (limit ' || cast(rules.max_profiles_per_value as {{ dbt.type_string() }}) || ')'
             when per_value.records > rules.max_records_per_value
                 then
-                    'on ' || cast(per_value.records as varchar)
-                    || ' records (limit ' || cast(rules.max_records_per_value as varchar) || '): more than one person'
+                    'on ' || cast(per_value.records as {{ dbt.type_string() }})
+                    || ' records (limit ' || cast(rules.max_records_per_value as {{ dbt.type_string() }}) || '): more than one person'
             when rules.shared_by_people and evidence.walk_in_records > 0 and evidence.corroborating_records = 0
                 then
-                    'only on walk-in receipts (' || cast(evidence.walk_in_records as varchar)
+                    'only on walk-in receipts (' || cast(evidence.walk_in_records as {{ dbt.type_string() }})
                     || '): a number the till took without a card may be anyone''s (the store''s, a cashier''s)'
         end as quarantine_reason,
         case
             when rules.shared_by_people and evidence.walk_in_records > 0 and evidence.corroborating_records > 0
                 then
-                    'also on walk-in receipts (' || cast(evidence.walk_in_records as varchar)
+                    'also on walk-in receipts (' || cast(evidence.walk_in_records as {{ dbt.type_string() }})
                     || '), which never link: a number the till took without a card may be anyone''s'
         end as walk_in_restriction,
         case
             when rules.shared_by_people and evidence.names > 1
                 then
-                    'used under ' || cast(evidence.names as varchar)
+                    'used under ' || cast(evidence.names as {{ dbt.type_string() }})
                     || ' real names (a household phone, a reissued number): links records under one name only'
         end as name_restriction
     from in_scope

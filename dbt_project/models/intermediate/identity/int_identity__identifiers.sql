@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', unique_key='record_key', incremental_strategy='delete+insert') }}
+{{ config(materialized=kept_by_key(), unique_key='record_key', incremental_strategy='delete+insert') }}
 -- Every identifier every record carries, normalised in staging, with the record's real name.
 with
 

@@ -1,6 +1,6 @@
 -- Accepted probable links as identity edges, with the run each was taken in or given up.
 {{ config(
-    materialized='incremental',
+    materialized=kept_by_key(),
     unique_key=['record_key_from', 'record_key_to'],
     incremental_strategy='delete+insert',
 ) }}

@@ -40,7 +40,8 @@ shown as (
         platform || ':' || coalesce(buyer_id, miniprogram_openid) as account_key,
         is_receiver_phone_masked as is_masked,
         receiver_phone_normalized as full_number,
-        regexp_replace(regexp_replace(receiver_phone_raw, '[^0-9*]', '', 'g'), '^86(1)', '\1') as digits,
+        {%- set shown_digits = regex_remove('receiver_phone_raw', "'[^0-9*]'") %}
+        case when {{ shown_digits }} like '861%' then substr({{ shown_digits }}, 3) else {{ shown_digits }} end as digits,
         -- a masked name shows its first character (the surname) only
         case when left(trim(receiver_name), 1) != '*' then left(trim(receiver_name), 1) end as surname,
         receiver_city as city,
@@ -244,11 +245,11 @@ matched as (
         held_numbers.record_key_b,
         greatest(
             0,
-            date_diff(
-                'day',
-                least(usual_receivers.last_paid_at, held_numbers.last_seen_at),
-                greatest(usual_receivers.first_paid_at, held_numbers.first_seen_at)
-            )
+            {{ dbt.datediff(
+                'least(usual_receivers.last_paid_at, held_numbers.last_seen_at)',
+                'greatest(usual_receivers.first_paid_at, held_numbers.first_seen_at)',
+                'day'
+            ) }}
         ) as time_gap_days,
         count(*) over (partition by usual_receivers.rule_name, usual_receivers.account_key) as candidates
     from usual_receivers

@@ -97,9 +97,9 @@ records as (
         'member_cards' as source,
         card_no as source_record_id,
         {{ real_name('member_name') }} as real_name,
-        cast(null as varchar) as receiver_role,
+        cast(null as {{ dbt.type_string() }}) as receiver_role,
         false as is_walk_in,
-        cast(null as varchar) as place,
+        cast(null as {{ dbt.type_string() }}) as place,
         cast(opened_on as timestamp) as first_seen_at
     from member_cards
     union all

@@ -29,7 +29,7 @@ signals as (
     union all
     select
         'invite_code',
-        cast(null as varchar),
+        cast(null as {{ dbt.type_string() }}),
         {{ record_key('member_cards', 'referrer_card_no') }},
         {{ record_key('member_cards', 'card_no') }},
         cast(opened_on as timestamp)
@@ -38,7 +38,7 @@ signals as (
     union all
     select
         'order_code',
-        cast(null as varchar),
+        cast(null as {{ dbt.type_string() }}),
         {{ record_key('member_cards', 'referral_code') }},
         {{ record_key('online_orders', 'order_id') }},
         paid_at

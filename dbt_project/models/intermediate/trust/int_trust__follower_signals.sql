@@ -28,7 +28,7 @@ follows as (
 follow_rate as (
     -- follows expected within the window around any follow, at the account's average rate
     select
-        count(*) * 2.0 * {{ window_minutes }}
+        cast(count(*) * 2 * {{ window_minutes }} as double)
         / nullif({{ dbt.datediff('min(subscribed_at)', 'max(subscribed_at)', 'minute') }}, 0) as expected_neighbours
     from follows
 ),

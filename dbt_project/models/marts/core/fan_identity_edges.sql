@@ -8,7 +8,7 @@
 -- depends_on: {{ ref('int_identity__edges') }} {{ ref('int_identity__probable_edges') }}
 {{ config(
     meta={'publish_key': 'fan_id', 'changed_at': 'refreshed_at'},
-    materialized='incremental',
+    materialized=kept_by_key(),
     incremental_strategy='append',
     on_schema_change='append_new_columns',
     pre_hook="{% if is_incremental() %}delete from {{ this }} where fan_id in ({{ touched_edge_fans(frozen_watermark('refreshed_at')) }}){% endif %}",

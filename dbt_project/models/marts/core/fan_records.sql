@@ -3,11 +3,11 @@
 -- publish_key: the serving copy takes only the rows of the keys built again since it was written
 {{ config(
     meta={'publish_key': 'record_key', 'changed_at': 'refreshed_at'},
-    materialized='incremental',
+    materialized=kept_by_key(),
     unique_key='record_key',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    post_hook="delete from {{ this }} where record_key in (select record_key from {{ ref('int_privacy__erased_records') }})",
+    post_hook="{{ delete_rows('record_key in (select record_key from ' ~ ref('int_privacy__erased_records') ~ ')') }}",
 ) }}
 with
 

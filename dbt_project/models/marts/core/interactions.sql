@@ -3,10 +3,10 @@
 -- publish_key: the serving copy takes only the rows of the keys built again since it was written
 {{ config(
     meta={'publish_key': 'event_id', 'changed_at': 'refreshed_at'},
-    materialized='incremental',
+    materialized=kept_by_key(),
     unique_key='event_id',
     incremental_strategy='delete+insert',
-    post_hook="delete from {{ this }} where follower_record_key in (select record_key from {{ ref('int_privacy__erased_records') }})",
+    post_hook="{{ delete_rows('follower_record_key in (select record_key from ' ~ ref('int_privacy__erased_records') ~ ')') }}",
 ) }}
 with
 

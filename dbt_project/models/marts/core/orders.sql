@@ -3,10 +3,10 @@
 -- publish_key: the serving copy takes only the rows of the keys built again since it was written
 {{ config(
     meta={'publish_key': 'order_key', 'changed_at': 'refreshed_at'},
-    materialized='incremental',
+    materialized=kept_by_key(),
     unique_key='order_key',
     incremental_strategy='delete+insert',
-    post_hook="delete from {{ this }} where order_key in (select record_key from {{ ref('int_privacy__erased_records') }})",
+    post_hook="{{ delete_rows('order_key in (select record_key from ' ~ ref('int_privacy__erased_records') ~ ')') }}",
 ) }}
 with
 
@@ -67,8 +67,8 @@ offline as (
         coalesce(returns.returned_yuan, 0) as refund_yuan,
         pos_receipts.amount_yuan - coalesce(returns.returned_yuan, 0) as net_amount_yuan,
         returns.returned_at as refunded_at,
-        cast(null as varchar) as coupon_code,
-        cast(null as varchar) as referral_code,
+        cast(null as {{ dbt.type_string() }}) as coupon_code,
+        cast(null as {{ dbt.type_string() }}) as referral_code,
         greatest(pos_receipts._loaded_at, coalesce(returns._loaded_at, pos_receipts._loaded_at)) as _loaded_at
     from pos_receipts
     left join returns

@@ -5,7 +5,7 @@
 -- publish_key: the serving copy takes only the rows of the keys built again since it was written
 {{ config(
     meta={'publish_key': 'fan_id', 'changed_at': 'refreshed_at'},
-    materialized='incremental',
+    materialized=kept_by_key(),
     incremental_strategy='append',
     on_schema_change='append_new_columns',
     pre_hook="{% if is_incremental() %}delete from {{ this }} where fan_id in ({{ touched_fans(frozen_watermark('refreshed_at')) }}){% endif %}",

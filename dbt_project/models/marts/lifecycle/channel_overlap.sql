@@ -31,14 +31,14 @@ labelled as (
 
 final as (
     select
-        ltrim(labelled.silo_list, '+') as silo_combination,
+        substr(labelled.silo_list, 2) as silo_combination,  -- the first '+' off
         labelled.is_member,
         labelled.is_social_follower,
         labelled.is_online_buyer,
         labelled.is_offline_buyer,
         labelled.silo_count,
         labelled.fans,
-        1.0 * labelled.fans / sum(labelled.fans) over () as share_of_fans
+        cast(labelled.fans as double) / sum(labelled.fans) over () as share_of_fans
     from labelled
 )
 

@@ -48,10 +48,10 @@ final as (
         coalesce(credited.referrals, 0) as referrals,
         coalesce(credited.referrers, 0) as referrers,
         coalesce(credited.converted_referrals, 0) as converted_referrals,
-        case when credited.referrals > 0 then 1.0 * credited.converted_referrals / credited.referrals end
+        case when credited.referrals > 0 then cast(credited.converted_referrals as double) / credited.referrals end
             as conversion_rate,
         coalesce(credited.attributed_revenue_yuan, 0) as attributed_revenue_yuan,
-        case when credited.referrers > 0 then 1.0 * credited.converted_referrals / credited.referrers end
+        case when credited.referrers > 0 then cast(credited.converted_referrals as double) / credited.referrers end
             as k_factor,
         credited.first_referred_at,
         credited.last_referred_at

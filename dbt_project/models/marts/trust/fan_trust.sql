@@ -57,17 +57,17 @@ signals as (
 components as (
     select
         *,
-        100.0 * least(1.0, tenure_days / {{ cfg['tenure_days_cap'] }}.0) as tenure_component,
-        100.0 * least(1.0, interactions_90d / 3.0 / {{ cfg['monthly_interactions_cap'] }}) as frequency_component,
-        case when messages_total > 0 then 100.0 * replied_messages_total / messages_total else 0 end
+        100.0 * least(1.0, cast(tenure_days as double) / {{ cfg['tenure_days_cap'] }}) as tenure_component,
+        100.0 * least(1.0, cast(interactions_90d as double) / 3 / {{ cfg['monthly_interactions_cap'] }}) as frequency_component,
+        case when messages_total > 0 then 100.0 * cast(replied_messages_total as double) / messages_total else 0 end
             as reciprocity_component,
-        100.0 * least(1.0, greatest(0, purchase_count - 1) / {{ cfg['repeat_purchases_cap'] }}.0)
+        100.0 * least(1.0, cast(greatest(0, purchase_count - 1) as double) / {{ cfg['repeat_purchases_cap'] }})
             as repeat_purchase_component,
-        case when order_count > 0 then 1.0 * refunded_order_count / order_count else 0 end as refund_rate,
-        100.0 * contactable_channels / 3 as permission_score,
+        case when order_count > 0 then cast(refunded_order_count as double) / order_count else 0 end as refund_rate,
+        100.0 * cast(contactable_channels as double) / 3 as permission_score,
         least(
             100.0,
-            case when order_count > 0 then 100.0 * refunded_order_count / order_count else 0 end
+            case when order_count > 0 then 100.0 * cast(refunded_order_count as double) / order_count else 0 end
             + {{ cfg['complaint_penalty'] }} * complaints_total
         ) as perceived_risk_score,
         (

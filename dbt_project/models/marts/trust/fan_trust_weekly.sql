@@ -2,11 +2,11 @@
 {{
     config(
         meta={'changed_at': 'snapshotted_at'},
-        materialized='incremental',
+        materialized=kept_by_key(),
         unique_key=['week_start_date', 'fan_id'],
         incremental_strategy='delete+insert',
         full_refresh=false,
-        post_hook="delete from {{ this }} where fan_id in (select fan_id from {{ ref('int_privacy__erased_records') }} where erasure_scope = 'fan')",
+        post_hook="{{ delete_rows('fan_id in (select fan_id from ' ~ ref('int_privacy__erased_records') ~ ' where erasure_scope = ' ~ sql_string('fan') ~ ')') }}",
     )
 }}
 -- depends_on: {{ ref('int_privacy__erased_records') }}

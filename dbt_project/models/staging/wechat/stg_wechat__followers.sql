@@ -41,11 +41,11 @@ renamed as (
         latest_profile.subscribe_scene,
         nullif(latest_profile.qr_scene_str, '') as qr_scene_str,
         case
-            when latest_profile.qr_scene_str like 'ref\_%' escape '\'
+            when left(latest_profile.qr_scene_str, 4) = 'ref_'
                 then regexp_extract(latest_profile.qr_scene_str, '^ref_([^_]+)_(.+)$', 1)
         end as referral_campaign,
         case
-            when latest_profile.qr_scene_str like 'ref\_%' escape '\'
+            when left(latest_profile.qr_scene_str, 4) = 'ref_'
                 then regexp_extract(latest_profile.qr_scene_str, '^ref_([^_]+)_(.+)$', 2)
         end as referrer_openid,
 

@@ -1,0 +1,42 @@
+{#- dbt's cross-database macros where dbt-spark's differ from the other engines'. -#}
+
+{#- listagg keeping its order (dbt-spark's ignores `order by`): the values sorted by the order
+    expression (then by value, so ties come out the same every time), or, for `distinct x`
+    ordered by x, the distinct values sorted. -#}
+{% macro spark__listagg(measure, delimiter_text, order_by_clause, limit_num) -%}
+    {%- set order_by = (order_by_clause or '') | replace('order by', '') | trim -%}
+    {%- if limit_num -%}{%- do exceptions.raise_compiler_error('listagg: limit_num is not supported on Spark') -%}{%- endif -%}
+    {%- if measure.startswith('distinct ') -%}
+        {%- if order_by and order_by != measure[9:] | trim -%}
+            {%- do exceptions.raise_compiler_error('listagg: distinct values are ordered by themselves on Spark') -%}
+        {%- endif -%}
+        array_join(array_sort(collect_set({{ measure[9:] }})), {{ delimiter_text }})
+    {%- elif order_by -%}
+        array_join(transform(array_sort(collect_list(struct({{ order_by }} as sort_key, {{ measure }} as value))), item -> item.value), {{ delimiter_text }})
+    {%- else -%}
+        array_join(collect_list({{ measure }}), {{ delimiter_text }})
+    {%- endif -%}
+{%- endmacro %}
+{#- Seeds on Spark: dbt-spark's session cursor puts each value into the insert unescaped, so a
+    quote in a seed (the rules' descriptions: "the brand's official account") breaks the
+    statement. The values are written as literals here instead, escaped by sql_string. -#}
+{% macro spark__load_csv_rows(model, agate_table) %}
+    {%- set column_override = model['config'].get('column_types', {}) -%}
+    {%- set statements = [] -%}
+    {%- for chunk in agate_table.rows | batch(get_batch_size()) -%}
+        {%- set sql -%}
+            insert into {{ this.render() }} values
+            {% for row in chunk -%}
+                ({%- for col_name in agate_table.column_names -%}
+                    {%- set type = column_override.get(col_name, adapter.convert_type(agate_table, loop.index0)) -%}
+                    cast({{ 'null' if row[loop.index0] is none else sql_string(row[loop.index0]) }} as {{ type }})
+                    {%- if not loop.last %}, {% endif -%}
+                {%- endfor -%})
+                {%- if not loop.last %},{% endif %}
+            {% endfor %}
+        {%- endset -%}
+        {%- do adapter.add_query(sql, abridge_sql_log=True) -%}
+        {%- if loop.first -%}{%- do statements.append(sql) -%}{%- endif -%}
+    {%- endfor -%}
+    {{ return(statements[0] if statements else '') }}
+{% endmacro %}

@@ -16,7 +16,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup demo test test-fast bench dev lint clean
+.PHONY: setup setup-spark java demo demo-spark test test-fast bench dev lint clean
 
 ## setup: the environment, exactly as uv.lock pins it
 setup: $(VENV)/.synced
@@ -26,16 +26,40 @@ $(UV):
 	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
 
 $(VENV)/.synced: $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen --extra dev --python $(PYTHON)
+	$(UV) sync --frozen --inexact --extra dev --python $(PYTHON)
 	touch $@
+
+## setup-spark: the same with Apache Spark (the spark extra; Java 17+ from the OS packages when missing)
+setup-spark: $(VENV)/.spark-synced java
+
+$(VENV)/.spark-synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --extra dev --extra spark --python $(PYTHON)
+	touch $@ $(VENV)/.synced
+
+# Spark 4 runs on Java 17 or 21: installed with apt when this is root, else the command to run
+java:
+	@if java -version 2>&1 | grep -Eq 'version "(1[7-9]|2[0-9])'; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Apache Spark needs Java 17 or newer: installing it from the OS packages"; \
+		apt-get update -qq && (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless \
+			|| DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-21-jre-headless); \
+	else \
+		echo "Apache Spark needs Java 17 or newer; install it first: sudo apt-get install openjdk-17-jre-headless" >&2; \
+		exit 1; \
+	fi
 
 ## demo: generate the bundled sample, run the whole pipeline, print a summary
 demo: setup
 	$(BIN)/scrm generate --people $(PEOPLE) --seed $(SEED) --out $(SAMPLE)
 	$(BIN)/scrm run
 
-## test: the whole test suite (what CI runs)
-test: setup
+## demo-spark: the same demo with the dbt models on local Apache Spark (README, "On Apache Spark")
+demo-spark: setup-spark
+	$(BIN)/scrm generate --people $(PEOPLE) --seed $(SEED) --out $(SAMPLE)
+	$(BIN)/scrm run --engine spark
+
+## test: the whole test suite (what CI runs), the Spark equivalence test included
+test: setup-spark
 	$(BIN)/pytest
 
 ## test-fast: everything but the tests that run the whole pipeline (under a minute)
@@ -60,4 +84,4 @@ lint: setup
 	SCRM_DUCKDB_PATH=target/lint.duckdb DBT_TARGET_PATH=target/lint $(BIN)/sqlfluff lint dbt_project/models
 
 clean:
-	rm -rf $(VENV) $(TOOLS) target logs benchmarks/scratch data/sample data/*.duckdb* dagster_home/storage dagster_home/history dagster_home/schedules dagster_home/logs
+	rm -rf $(VENV) $(TOOLS) target logs benchmarks/scratch data/sample data/lake data/*.duckdb* dagster_home/storage dagster_home/history dagster_home/schedules dagster_home/logs

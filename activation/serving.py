@@ -132,11 +132,13 @@ def publish(
 
 
 def _tables(conn: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> list[str]:
+    """The tables of a schema: a view too (a Spark build's marts are views over its Parquet
+    files, ingestion/lake.py); the copy holds every one as a table."""
     return [
         t
         for (t,) in conn.execute(
             "select table_name from information_schema.tables where table_catalog = ? "
-            "and table_schema = ? and table_type = 'BASE TABLE' order by 1",
+            "and table_schema = ? and table_type in ('BASE TABLE', 'VIEW') order by 1",
             [catalog, schema],
         ).fetchall()
     ]

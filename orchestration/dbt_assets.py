@@ -8,8 +8,10 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_duckdb import DuckDBResource
 
+from ingestion.lake import attach_spark_tables, sync_raw
 from orchestration.builds import inputs_fingerprint, nothing_to_build, project_built, record_build
 from orchestration.project import dbt_project, project_fingerprint
+from orchestration.settings import engine, path_setting
 
 
 class Translator(DagsterDbtTranslator):
@@ -53,13 +55,15 @@ def scrm_dbt_models(
     (orchestration/builds.py): then no asset is materialised and the steps after it skip."""
     whole = set(context.selected_asset_keys) == set(context.assets_def.keys)
     args = ["build"]
+    on_spark = engine() == "spark"
+    unit_tests = not on_spark  # they test the SQL, on DuckDB (make test); Spark is checked against it
     if whole:
         project = project_fingerprint()
         with duckdb.get_connection() as conn:
             fingerprint = inputs_fingerprint(conn)
             reason = None if config.rebuild else nothing_to_build(conn, relations(), fingerprint)
             if project_built(conn, project):
-                args += ["--exclude-resource-type", "unit_test"]
+                unit_tests = False
                 context.log.info(
                     "the project is the one the last build ran: its unit tests are left out, and the data tests of "
                     "the models kept by key read the rows changed since that build"
@@ -69,7 +73,20 @@ def scrm_dbt_models(
         if reason:
             context.log.info(reason)
             return
-    yield from dbt.cli(args, context=context).stream()
-    if whole:
+    if not unit_tests:
+        args += ["--exclude-resource-type", "unit_test"]
+    lake = path_setting("SCRM_LAKE_DIR")
+    if on_spark:
         with duckdb.get_connection() as conn:
+            synced = sync_raw(conn, lake)
+        context.log.info(
+            f"raw layer in the lake {lake}: {synced.written} batch files written, {synced.removed} removed, "
+            f"{synced.kept} already there"
+        )
+    yield from dbt.cli(args, context=context).stream()
+    with duckdb.get_connection() as conn:
+        if on_spark:
+            views = attach_spark_tables(conn, lake, relations())
+            context.log.info(f"the {views} tables of the Spark build are readable in the warehouse as views")
+        if whole:
             record_build(conn, context.run_id, fingerprint, project)

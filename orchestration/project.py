@@ -14,7 +14,7 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from orchestration.settings import ROOT, path_setting
+from orchestration.settings import ROOT, engine, path_setting
 
 PROFILES_DIR = ROOT / "dbt_project"
 # what the models are made of: the project, and the Python module the clustering imports
@@ -37,9 +37,9 @@ def dbt_environment() -> dict[str, str]:
 
 
 def project_fingerprint() -> str:
-    """The dbt project's files (and the Python its models import), by path and content, and the
-    dbt version that reads them."""
-    digest = hashlib.sha256(version("dbt-core").encode())
+    """The dbt project's files (and the Python its models import), by path and content, the
+    dbt version that reads them and the engine it compiles for."""
+    digest = hashlib.sha256(f"{version('dbt-core')} {engine()}".encode())
     for name in PROJECT_FILES:
         top = ROOT / name
         for path in sorted([top] if top.is_file() else top.rglob("*")):

@@ -19,13 +19,25 @@ DEFAULTS = {
     "SCRM_EXPORT_DIR": "data/exports",
     "SCRM_SERVING_PATH": "data/serving/warehouse.duckdb",
     "SCRM_ALERT_DIR": "data/alerts",
+    "SCRM_LAKE_DIR": "data/lake",
 }
+ENGINES = ("duckdb", "spark")
 
 
 def path_setting(name: str) -> Path:
     """An environment path setting, absolute."""
     value = Path(os.environ.get(name) or DEFAULTS[name])
     return value if value.is_absolute() else ROOT / value
+
+
+def engine() -> str:
+    """Where the dbt models run (SCRM_ENGINE): duckdb, the default, in the warehouse file; or
+    spark, on Apache Spark over the lake folder (SCRM_LAKE_DIR), the raw layer and the serving
+    side staying in DuckDB (README, "On Apache Spark")."""
+    name = os.environ.get("SCRM_ENGINE") or "duckdb"
+    if name not in ENGINES:
+        raise ValueError(f"SCRM_ENGINE={name!r}: expected one of {', '.join(ENGINES)}")
+    return name
 
 
 def memory_limit() -> str:
@@ -47,5 +59,6 @@ def apply_defaults() -> None:
     for name in DEFAULTS:
         os.environ[name] = str(path_setting(name))
     os.environ["SCRM_DUCKDB_MEMORY_LIMIT"] = memory_limit()
+    os.environ["SCRM_ENGINE"] = engine()
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")

@@ -5,6 +5,7 @@ clone, which the installed package does not ship."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -33,6 +34,8 @@ def _generate(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from scrm.pipeline import run_pipeline, summary
 
+    if args.engine:
+        os.environ["SCRM_ENGINE"] = args.engine
     t = time.perf_counter()
     run = run_pipeline(rebuild=args.rebuild)
     print(summary(run, truth=not args.no_truth))
@@ -172,6 +175,11 @@ def main(argv: list[str] | None = None) -> int:
         "--rebuild",
         action="store_true",
         help="build the models, exports and serving copy even when nothing changed since the last build",
+    )
+    run.add_argument(
+        "--engine",
+        choices=["duckdb", "spark"],
+        help="where the dbt models run (default: SCRM_ENGINE, else duckdb); spark needs `make setup-spark`",
     )
     run.set_defaults(func=_run)
     acc = sub.add_parser("accuracy", help="pairwise precision/recall of the fans against the generator's truth")

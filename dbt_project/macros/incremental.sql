@@ -6,6 +6,12 @@
     {{ return('table' if target.type == 'spark' else 'incremental') }}
 {%- endmacro %}
 
+{#- A view, but a table on Spark: the DuckDB side (the summary, the accuracy figures) reads what
+    a Spark build made from its Parquet files, and a Spark view has none. -#}
+{% macro view_or_table() -%}
+    {{ return('table' if target.type == 'spark' else 'view') }}
+{%- endmacro %}
+
 {#- A hook's delete of the rows of this model matching `condition` (erasures, placeholder rows).
     Spark's parquet tables cannot delete: the rows kept are written to a new table that takes
     the model's name. -#}

@@ -38,5 +38,25 @@
         {%- do adapter.add_query(sql, abridge_sql_log=True) -%}
         {%- if loop.first -%}{%- do statements.append(sql) -%}{%- endif -%}
     {%- endfor -%}
-    {{ return(statements[0] if statements else '') }}
+    {{ return(statements[0]) }}
+{% endmacro %}
+
+{#- A seed's table, created by a query that returns no rows rather than by a column list:
+    Spark then writes a file carrying the columns even for an empty seed (identity_never_link
+    until someone fills it), which the DuckDB side reads (ingestion/lake.py). -#}
+{% macro spark__create_csv_table(model, agate_table) %}
+    {%- set column_override = model['config'].get('column_types', {}) -%}
+    {%- set sql -%}
+        create table {{ this.render() }}
+        {{ file_format_clause() }}
+        as select
+        {%- for col_name in agate_table.column_names %}
+            cast(null as {{ column_override.get(col_name, adapter.convert_type(agate_table, loop.index0)) }})
+                as {{ adapter.quote_seed_column(col_name | string, model['config'].get('quote_columns', None)) }}
+            {%- if not loop.last %},{% endif %}
+        {%- endfor %}
+        where 1 = 0
+    {%- endset -%}
+    {%- call statement('_') -%}{{ sql }}{%- endcall -%}
+    {{ return(sql) }}
 {% endmacro %}

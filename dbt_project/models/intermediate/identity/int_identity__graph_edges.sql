@@ -1,5 +1,5 @@
 -- Every edge the clustering takes: the exact identifiers' and the accepted probable links.
-{{ config(materialized='view') }}
+{{ config(materialized=view_or_table()) }}
 with
 
 exact as (

@@ -1,5 +1,5 @@
 -- The identities a person has one of, per record (a shop's buyer account: one per platform).
-{{ config(materialized='view') }}
+{{ config(materialized=view_or_table()) }}
 with
 
 identifiers as (

@@ -1,6 +1,6 @@
 -- One row per erasure request, its identifier normalised the way the identity graph stores it.
 -- A view, unlike the other staging models: a few rows, read whole every run.
-{{ config(materialized='view', meta={'changed_at': none}) }}
+{{ config(materialized=view_or_table(), meta={'changed_at': none}) }}
 with
 
 source as (

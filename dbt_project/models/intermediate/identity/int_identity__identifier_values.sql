@@ -31,7 +31,8 @@ per_value as (
         sum(records) as records,
         max(case when source in ('member_cards', 'wechat_followers', 'weibo_followers') then records else 0 end)
             as most_profiles_in_one_source,
-        {{ dbt.listagg("source || '=' || cast(records as " ~ dbt.type_string() ~ ")", "', '", "order by source") }} as records_by_source
+        {{ dbt.listagg("source || '=' || cast(records as " ~ dbt.type_string() ~ ")", "', '", "order by source") }}
+            as records_by_source
     from per_source
     group by identifier_type, identifier_value
 ),
@@ -93,11 +94,13 @@ judged as (
             when per_value.most_profiles_in_one_source > rules.max_profiles_per_value
                 then
                     'on ' || cast(per_value.most_profiles_in_one_source as {{ dbt.type_string() }})
-                    || ' profiles of one source (limit ' || cast(rules.max_profiles_per_value as {{ dbt.type_string() }}) || ')'
+                    || ' profiles of one source (limit '
+                    || cast(rules.max_profiles_per_value as {{ dbt.type_string() }}) || ')'
             when per_value.records > rules.max_records_per_value
                 then
                     'on ' || cast(per_value.records as {{ dbt.type_string() }})
-                    || ' records (limit ' || cast(rules.max_records_per_value as {{ dbt.type_string() }}) || '): more than one person'
+                    || ' records (limit ' || cast(rules.max_records_per_value as {{ dbt.type_string() }})
+                    || '): more than one person'
             when rules.shared_by_people and evidence.walk_in_records > 0 and evidence.corroborating_records = 0
                 then
                     'only on walk-in receipts (' || cast(evidence.walk_in_records as {{ dbt.type_string() }})

@@ -41,7 +41,9 @@ shown as (
         is_receiver_phone_masked as is_masked,
         receiver_phone_normalized as full_number,
         {%- set shown_digits = regex_remove('receiver_phone_raw', "'[^0-9*]'") %}
-        case when {{ shown_digits }} like '861%' then substr({{ shown_digits }}, 3) else {{ shown_digits }} end as digits,
+        case
+            when {{ shown_digits }} like '861%' then substr({{ shown_digits }}, 3) else {{ shown_digits }}
+        end as digits,
         -- a masked name shows its first character (the surname) only
         case when left(trim(receiver_name), 1) != '*' then left(trim(receiver_name), 1) end as surname,
         receiver_city as city,

@@ -53,7 +53,9 @@ component_identities as (
 conflicts as (
     select
         component_key,
-        {{ dbt.listagg("identity || ' x' || cast(distinct_values as " ~ dbt.type_string() ~ ")", "', '", "order by identity") }}
+        {{ dbt.listagg(
+            "identity || ' x' || cast(distinct_values as " ~ dbt.type_string() ~ ")", "', '", "order by identity"
+        ) }}
             as conflicting_identities
     from (
         select

@@ -124,10 +124,12 @@ components as (
             1.0,
             ln(1 + coalesce(activity.weighted_interactions_90d, 0)) / ln(1 + {{ cfg['weighted_interactions_cap'] }})
         ) as interactions_component,
-        coalesce(100.0 * greatest(0.0, 1 - cast(activity.days_since_last_interaction as double) / 90), 0) as recency_component,
+        coalesce(100.0 * greatest(0.0, 1 - cast(activity.days_since_last_interaction as double) / 90), 0)
+            as recency_component,
         100.0 * least(1.0, cast(coalesce(active_days.active_days_90d, 0) as double) / {{ cfg['active_days_cap'] }})
             as active_days_component,
-        coalesce(100.0 * cast(fan_rfm.r_score + fan_rfm.f_score + fan_rfm.m_score - 3 as double) / 12, 0) as purchases_component
+        coalesce(100.0 * cast(fan_rfm.r_score + fan_rfm.f_score + fan_rfm.m_score - 3 as double) / 12, 0)
+            as purchases_component
     from fans
     left join activity
         on fans.fan_id = activity.fan_id

@@ -75,10 +75,14 @@ purchase_summary as (
 scored as (
     select
         *,
-        least(5, 1 + floor(cast(5 * (rank() over (order by days_since_last_purchase desc) - 1) as double) / count(*) over ()))
-            as r_score,
-        least(5, 1 + floor(cast(5 * (rank() over (order by frequency) - 1) as double) / count(*) over ())) as f_score,
-        least(5, 1 + floor(cast(5 * (rank() over (order by monetary_yuan) - 1) as double) / count(*) over ())) as m_score
+        least(
+            5,
+            1 + floor(cast(5 * (rank() over (order by days_since_last_purchase desc) - 1) as double) / count(*) over ())
+        ) as r_score,
+        least(5, 1 + floor(cast(5 * (rank() over (order by frequency) - 1) as double) / count(*) over ()))
+            as f_score,
+        least(5, 1 + floor(cast(5 * (rank() over (order by monetary_yuan) - 1) as double) / count(*) over ()))
+            as m_score
     from purchase_summary
 ),
 

@@ -58,7 +58,8 @@ components as (
     select
         *,
         100.0 * least(1.0, cast(tenure_days as double) / {{ cfg['tenure_days_cap'] }}) as tenure_component,
-        100.0 * least(1.0, cast(interactions_90d as double) / 3 / {{ cfg['monthly_interactions_cap'] }}) as frequency_component,
+        100.0 * least(1.0, cast(interactions_90d as double) / 3 / {{ cfg['monthly_interactions_cap'] }})
+            as frequency_component,
         case when messages_total > 0 then 100.0 * cast(replied_messages_total as double) / messages_total else 0 end
             as reciprocity_component,
         100.0 * least(1.0, cast(greatest(0, purchase_count - 1) as double) / {{ cfg['repeat_purchases_cap'] }})

@@ -16,7 +16,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup setup-spark java demo demo-spark test test-fast bench dev lint clean
+.PHONY: setup setup-spark java demo demo-spark test test-fast bench bench-spark dev lint clean
 
 ## setup: the environment, exactly as uv.lock pins it
 setup: $(VENV)/.synced
@@ -69,6 +69,10 @@ test-fast: setup
 ## bench: N people (default 1M) end to end in benchmarks/scratch, figures per stage as JSON
 bench: setup
 	$(BIN)/python benchmarks/bench.py --people $(or $(BENCH_PEOPLE),1000000)
+
+## bench-spark: N people (default 20,000) on DuckDB and on local Spark, figures per stage side by side
+bench-spark: setup-spark
+	$(BIN)/python benchmarks/engines.py --people $(or $(BENCH_PEOPLE),20000)
 
 ## dev: the Dagster UI on http://127.0.0.1:3000 (the manifest is written first: orchestration/project.py)
 dev: setup

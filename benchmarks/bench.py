@@ -11,6 +11,7 @@ Results go to benchmarks/results/bench_<N>.json. Not a test: the figures depend 
 """
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -19,7 +20,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import duckdb
@@ -263,7 +264,11 @@ def machine() -> dict:
 
 def versions() -> dict:
     names = ["duckdb", "polars", "dagster", "dagster-dbt", "dbt-core", "dbt-duckdb", "great-expectations", "splink"]
-    return {"python": platform.python_version(), **{n: version(n) for n in names}}
+    found = {n: version(n) for n in names}
+    for optional in ("pyspark", "dbt-spark"):  # the spark extra (make setup-spark)
+        with contextlib.suppress(PackageNotFoundError):
+            found[optional] = version(optional)
+    return {"python": platform.python_version(), **found}
 
 
 def main() -> int:

@@ -107,13 +107,14 @@ def attach_spark_tables(conn: duckdb.DuckDBPyConnection, lake: Path, tables: lis
     views = 0
     for schema, table in tables:
         folder = spark_table_folder(lake, schema, table)
-        if not any(folder.glob("*.parquet")):
+        if not any(folder.rglob("*.parquet")):
             raise FileNotFoundError(f"{folder}: the Spark build wrote no Parquet file for {schema}.{table}")
         conn.execute(f'create schema if not exists "{schema}"')
         if existing.get((schema, table)) == "BASE TABLE":
             conn.execute(f'drop table "{schema}"."{table}"')
-        conn.execute(
-            f'create or replace view "{schema}"."{table}" as select * from read_parquet(\'{folder}/*.parquet\')'
-        )
+        # a partitioned table (fan_trust_weekly) keeps its files in <column>=<value>/ folders, and
+        # its partition column comes last
+        files = f"read_parquet('{folder}/**/*.parquet', hive_partitioning = true)"
+        conn.execute(f'create or replace view "{schema}"."{table}" as select * from {files}')
         views += 1
     return views

@@ -13,8 +13,9 @@
 {%- endmacro %}
 
 {#- A hook's delete of the rows of this model matching `condition` (erasures, placeholder rows).
-    Spark's parquet tables cannot delete: the rows kept are written to a new table that takes
-    the model's name. -#}
+    Spark's parquet tables cannot delete: the rows kept are copied aside and written back over
+    the table (Spark refuses to overwrite a table in the query that reads it), which keeps its
+    partitioning. -#}
 {% macro delete_rows(condition) -%}
     {{ return(adapter.dispatch('delete_rows')(condition)) }}
 {%- endmacro %}
@@ -28,8 +29,10 @@
     {%- if execute -%}
         {%- do run_query('drop table if exists ' ~ kept) -%}
         {%- do run_query('create table ' ~ kept ~ ' using parquet as select * from ' ~ this ~ ' where not coalesce(' ~ condition ~ ', false)') -%}
-        {%- do run_query('drop table ' ~ this) -%}
-        {%- do run_query('alter table ' ~ kept ~ ' rename to ' ~ this) -%}
+        {#- static: every partition is replaced, also one left without rows -#}
+        {%- do run_query('set spark.sql.sources.partitionOverwriteMode = static') -%}
+        {%- do run_query('insert overwrite table ' ~ this ~ ' select * from ' ~ kept) -%}
+        {%- do run_query('drop table ' ~ kept) -%}
     {%- endif -%}
     select 1
 {%- endmacro %}

@@ -1,10 +1,13 @@
 -- A weekly snapshot of every fan's trust score and components, so trust can be followed over time.
+-- Each build writes the reporting week's rows of every fan again, keeping the earlier weeks: by
+-- key on DuckDB, by overwriting the week's partition on Spark (no deletes on its parquet tables).
 {{
     config(
         meta={'changed_at': 'snapshotted_at'},
-        materialized=kept_by_key(),
+        materialized='incremental',
         unique_key=['week_start_date', 'fan_id'],
-        incremental_strategy='delete+insert',
+        incremental_strategy='insert_overwrite' if target.type == 'spark' else 'delete+insert',
+        partition_by=['week_start_date'] if target.type == 'spark' else none,
         full_refresh=false,
         post_hook="{{ delete_rows('fan_id in (select fan_id from ' ~ ref('int_privacy__erased_records') ~ ' where erasure_scope = ' ~ sql_string('fan') ~ ')') }}",
     )

@@ -171,18 +171,43 @@ def test_the_erased_person_leaves_every_mart_on_spark(builds):
     for engine, build in builds.items():
         with duckdb.connect(str(build["root"] / "warehouse.duckdb"), read_only=True) as conn:
             erased[engine] = sorted(
-                conn.execute("select record_key, fan_id from intermediate.int_privacy__erased_records").fetchall()
+                conn.execute(
+                    "select record_key, fan_id, erasure_scope from intermediate.int_privacy__erased_records"
+                ).fetchall()
             )
     assert erased["spark"] == erased["duckdb"]
-    assert len(erased["spark"]) >= 2  # the card, the order and whatever else the person left
-    keys = [key for key, _ in erased["spark"]]
-    fans = sorted({fan for _, fan in erased["spark"]})
+    # the person's whole fan (their card, the order and whatever else they left), and only the
+    # records of other fans that carry the number (a gift's delivery)
+    keys = [key for key, _, _ in erased["spark"]]
+    fans = sorted({fan for _, fan, scope in erased["spark"] if scope == "fan"})
+    assert len(fans) == 1 and len([scope for *_, scope in erased["spark"] if scope == "fan"]) >= 2
     warehouse = builds["spark"]["root"] / "warehouse.duckdb"
     assert count_of(warehouse, "marts.fan_records", "record_key", keys) == 0
     for table in ("fans", "fan_360", "fan_lifecycle", "fan_trust", "fan_trust_weekly", "fan_rfm", "orders"):
         assert count_of(warehouse, f"marts.{table}", "fan_id", fans) == 0, table
     assert count_of(warehouse, "segments.memberships", "fan_id", fans) == 0
     assert count_of(builds["spark"]["root"] / "serving" / "warehouse.duckdb", "bi.fans", "fan_id", fans) == 0
+
+
+def test_both_engines_give_dagster_the_same_asset_graph(tmp_path):
+    """The same models, seeds and dependencies from the project compiled for either engine: the
+    Spark clustering (SQL) stands where the Python one is, under the same name."""
+    graphs = {}
+    for engine in ("duckdb", "spark"):
+        target = tmp_path / engine
+        env = {**os.environ, "SCRM_ENGINE": engine, "DBT_TARGET_PATH": str(target)}
+        env["DBT_PROFILES_DIR"] = str(ROOT / "dbt_project")
+        dbt = Path(sys.executable).parent / "dbt"
+        done = subprocess.run([dbt, "parse", "--quiet"], cwd=ROOT, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout[-3000:]
+        nodes = json.loads((target / "manifest.json").read_text())["nodes"].values()
+        graphs[engine] = {
+            node["unique_id"]: sorted(node["depends_on"].get("nodes", []))
+            for node in nodes
+            if node["resource_type"] in ("model", "seed")
+        }
+    assert graphs["spark"] == graphs["duckdb"]
+    assert "model.scrm.int_identity__clusters" in graphs["spark"]
 
 
 # ---- the clustering: the SQL model Spark runs against the Python one DuckDB runs ----------------
@@ -260,7 +285,7 @@ def test_the_sql_clustering_gives_the_python_clusters(tmp_path):
         pl.DataFrame(identities, schema=["record_key", "identity", "value"], orient="row"),
     )
     folder = lake / "warehouse" / "intermediate.db" / "int_identity__clusters"
-    got = duckdb.execute(
+    got = duckdb.sql(
         f"select record_key, cluster_key, cluster_size, component_key from read_parquet('{folder}/*.parquet')"
     ).pl()
     columns = ["record_key", "cluster_key", "cluster_size", "component_key"]

@@ -8,6 +8,10 @@
 --    carrying each record's root and each root's identities. A fold costs links x records, and
 --    only the few conflicted components take it.
 -- Rebuilt whole on each run (parquet tables cannot delete the components computed again).
+-- The inputs of the Python model, so the asset graph is the same on both engines (the records
+-- are read in the pre-hook; identifiers and probable edges reach it through graph_edges):
+-- depends_on: {{ ref('int_identity__records') }} {{ ref('int_identity__identifiers') }}
+-- depends_on: {{ ref('int_identity__probable_edges') }}
 {{ config(
     materialized='table',
     pre_hook="{{ connected_components(ref('int_identity__records'), ref('int_identity__graph_edges'), this.incorporate(path={'identifier': this.identifier ~ '__components'})) }}",

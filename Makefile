@@ -84,7 +84,7 @@ dev: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	SCRM_DUCKDB_PATH=target/lint.duckdb DBT_TARGET_PATH=target/lint $(BIN)/dbt seed --quiet --profiles-dir dbt_project
+	SCRM_DUCKDB_PATH=target/lint.duckdb DBT_TARGET_PATH=target/lint $(BIN)/dbt seed --quiet --no-partial-parse --profiles-dir dbt_project
 	SCRM_DUCKDB_PATH=target/lint.duckdb DBT_TARGET_PATH=target/lint $(BIN)/sqlfluff lint dbt_project/models
 
 clean:

@@ -18,18 +18,15 @@ from pathlib import Path
 
 import duckdb
 
-# the raw tables dbt reads (its sources): the four silos, erasure requests, the batch verdicts
-SOURCE_TABLES = (
-    "member_cards",
-    "wechat_followers",
-    "weibo_followers",
-    "social_interactions",
-    "online_orders",
-    "pos_receipts",
-    "erasure_requests",
-)
+from ingestion.contracts import load_contracts
+
 VERDICTS = "_batch_verdicts"  # small and updated in place (released, dropped): written whole
 EMPTY = "empty.parquet"  # a table without batches still needs a file that carries its columns
+
+
+def raw_table_names() -> list[str]:
+    """The raw tables dbt reads, one per source contract (the batch verdicts aside)."""
+    return sorted(load_contracts())
 
 
 def table_folder(lake: Path, table: str) -> Path:
@@ -65,7 +62,7 @@ def sync_raw(conn: duckdb.DuckDBPyConnection, lake: Path) -> SyncResult:
     result = SyncResult()
     raw_tables = conn.execute("select table_name from duckdb_tables() where schema_name = 'raw'").fetchall()
     present = {name for (name,) in raw_tables}
-    for table in SOURCE_TABLES:
+    for table in raw_table_names():
         folder = table_folder(lake, table)
         folder.mkdir(parents=True, exist_ok=True)
         if table not in present:

@@ -34,14 +34,9 @@
 {%- endmacro %}
 
 {#- Keep the latest version of each key. `order_by` lists the columns that order versions,
-    newest first. Spark has no `* exclude`: its rows keep the column _version_rank (always 1), so
-    a caller names the columns it keeps. -#}
+    newest first. Portable (row_number), unlike DuckDB's qualify. -#}
 {% macro latest_version(relation, key, order_by) -%}
-    {{ return(adapter.dispatch('latest_version')(relation, key, order_by)) }}
-{%- endmacro %}
-
-{% macro default__latest_version(relation, key, order_by) -%}
-    select * exclude (_version_rank) from (
+    select {{ star_except('_version_rank') }} from (
         select
             *,
             row_number() over (partition by {{ key }} order by {{ order_by }}) as _version_rank
@@ -50,14 +45,18 @@
     where _version_rank = 1
 {%- endmacro %}
 
-{% macro spark__latest_version(relation, key, order_by) -%}
-    select * from (
-        select
-            *,
-            row_number() over (partition by {{ key }} order by {{ order_by }}) as _version_rank
-        from {{ relation }}
-    ) as versions
-    where _version_rank = 1
+{#- Every column but one. Spark has no `* exclude`: there the column stays, and a caller names
+    the columns it keeps. -#}
+{% macro star_except(column) -%}
+    {{ return(adapter.dispatch('star_except')(column)) }}
+{%- endmacro %}
+
+{% macro default__star_except(column) -%}
+    * exclude ({{ column }})
+{%- endmacro %}
+
+{% macro spark__star_except(column) -%}
+    *
 {%- endmacro %}
 
 {#- True when the whole value matches a pattern (the subset RE2 and Java regexes share). -#}

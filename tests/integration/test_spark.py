@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ingestion.lake import VERDICTS, raw_table_names, table_folder
 from orchestration.settings import ROOT
 from sample.generator import GeneratorConfig, generate
 
@@ -251,10 +252,10 @@ def test_the_sql_clustering_gives_the_python_clusters(tmp_path):
 
     records, links, identities = graph_with_conflicts()
     lake = tmp_path / "lake"
-    for folder in ("member_cards", "wechat_followers", "weibo_followers", "social_interactions", "online_orders",
-                   "pos_receipts", "erasure_requests", "batch_verdicts"):  # fmt: skip
-        (lake / "raw" / folder).mkdir(parents=True)  # the raw layer dbt registers first (empty here)
-        duckdb.execute(f"copy (select 1 as unused) to '{lake / 'raw' / folder / 'empty.parquet'}' (format parquet)")
+    for table in [*raw_table_names(), VERDICTS]:  # the raw layer dbt registers first (empty here)
+        folder = table_folder(lake, table)
+        folder.mkdir(parents=True)
+        duckdb.execute(f"copy (select 1 as unused) to '{folder / 'empty.parquet'}' (format parquet)")
     inputs = {
         "int_identity__records": (["record_key"], [[key] for key in records]),
         "int_identity__graph_edges": (["record_key_from", "record_key_to", "priority"], [list(link) for link in links]),

@@ -172,6 +172,12 @@ kept as (
     where conflicted.component_key is null
 ),
 
+clusters as (
+    select * from kept
+    union all
+    select * from reclustered
+),
+
 final as (
     select
         record_key,
@@ -179,15 +185,7 @@ final as (
         cast(cluster_size as bigint) as cluster_size,
         component_key,
         {{ run_started() }} as clustered_at
-    from kept
-    union all
-    select
-        record_key,
-        cluster_key,
-        cast(cluster_size as bigint) as cluster_size,
-        component_key,
-        {{ run_started() }} as clustered_at
-    from reclustered
+    from clusters
 )
 
 select * from final

@@ -41,8 +41,8 @@ java:
 	@if java -version 2>&1 | grep -Eq 'version "(1[7-9]|2[0-9])'; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "Apache Spark needs Java 17 or newer: installing it from the OS packages"; \
-		apt-get update -qq && (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless \
-			|| DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-21-jre-headless); \
+		apt-get update -qq && (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null \
+			|| DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-21-jre-headless >/dev/null); \
 	else \
 		echo "Apache Spark needs Java 17 or newer; install it first: sudo apt-get install openjdk-17-jre-headless" >&2; \
 		exit 1; \

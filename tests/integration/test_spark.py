@@ -262,7 +262,10 @@ def test_the_sql_clustering_gives_the_python_clusters(tmp_path):
         "int_identity__identities": (["record_key", "identity", "identity_value"], [list(i) for i in identities]),
     }
     created = subprocess.run(
-        [sys.executable, "-c", SPARK_INPUTS, str(lake), json.dumps(inputs)], capture_output=True, text=True
+        [sys.executable, "-c", SPARK_INPUTS, str(lake), json.dumps(inputs)],
+        cwd=tmp_path,  # Derby writes its log in the working directory
+        capture_output=True,
+        text=True,
     )
     assert created.returncode == 0, created.stderr[-3000:]
     env = {

@@ -34,9 +34,14 @@ def table_folder(lake: Path, table: str) -> Path:
     return lake / "raw" / table.lstrip("_")
 
 
+def spark_warehouse(lake: Path) -> Path:
+    """Spark's warehouse folder (spark.sql.warehouse.dir in dbt_project/profiles.yml)."""
+    return lake / "warehouse"
+
+
 def spark_table_folder(lake: Path, schema: str, table: str) -> Path:
-    """Where Spark keeps a managed table (spark.sql.warehouse.dir is <lake>/warehouse)."""
-    return lake / "warehouse" / f"{schema}.db" / table
+    """Where Spark keeps a managed table."""
+    return spark_warehouse(lake) / f"{schema}.db" / table
 
 
 @dataclass
@@ -77,7 +82,7 @@ def sync_raw(conn: duckdb.DuckDBPyConnection, lake: Path) -> SyncResult:
             result.removed += name != EMPTY
         for name, batch_id in sorted(wanted.items()):
             if name in existing:
-                result.kept += 1
+                result.kept += batch_id is not None
             elif batch_id is None:
                 _copy(conn, f'select * from raw."{table}" limit 0', folder / name)
             else:
@@ -115,3 +120,15 @@ def attach_spark_tables(conn: duckdb.DuckDBPyConnection, lake: Path, tables: lis
         conn.execute(f'create or replace view "{schema}"."{table}" as select * from {files}')
         views += 1
     return views
+
+
+def detach_spark_tables(conn: duckdb.DuckDBPyConnection, lake: Path) -> int:
+    """Drop the views a Spark build left in the DuckDB warehouse (a build on DuckDB after one on
+    Spark writes tables of those names; dbt cannot seed over a view). Returns how many."""
+    prefix = str(spark_warehouse(lake))
+    views = conn.execute(
+        "select schema_name, view_name from duckdb_views() where not internal and contains(sql, ?)", [prefix]
+    ).fetchall()
+    for schema, view in views:
+        conn.execute(f'drop view "{schema}"."{view}"')
+    return len(views)

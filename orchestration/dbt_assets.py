@@ -8,7 +8,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_duckdb import DuckDBResource
 
-from ingestion.lake import attach_spark_tables, sync_raw
+from ingestion.lake import attach_spark_tables, detach_spark_tables, sync_raw
 from orchestration.builds import inputs_fingerprint, nothing_to_build, project_built, record_build
 from orchestration.project import dbt_project, project_fingerprint
 from orchestration.settings import engine, path_setting
@@ -76,13 +76,15 @@ def scrm_dbt_models(
     if not unit_tests:
         args += ["--exclude-resource-type", "unit_test"]
     lake = path_setting("SCRM_LAKE_DIR")
-    if on_spark:
-        with duckdb.get_connection() as conn:
+    with duckdb.get_connection() as conn:
+        if on_spark:
             synced = sync_raw(conn, lake)
-        context.log.info(
-            f"raw layer in the lake {lake}: {synced.written} batch files written, {synced.removed} removed, "
-            f"{synced.kept} already there"
-        )
+            context.log.info(
+                f"raw layer in the lake {lake}: {synced.written} batch files written, {synced.removed} removed, "
+                f"{synced.kept} already there"
+            )
+        elif dropped := detach_spark_tables(conn, lake):
+            context.log.info(f"the {dropped} views of the last Spark build are dropped: this build is on DuckDB")
     yield from dbt.cli(args, context=context).stream()
     with duckdb.get_connection() as conn:
         if on_spark:

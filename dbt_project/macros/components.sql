@@ -1,8 +1,8 @@
 {#- Connected components in SQL, for engines without the Python clustering (Spark runs dbt
     Python models only on Databricks). Large-star / small-star (Kiveris et al., "Connected
     Components in MapReduce and Beyond", 2014): each round joins every node to the smallest node
-    it sees, so a component becomes a star around its smallest node in O(log^2 n) rounds (6 for a
-    chain of 2,000 records). Each round is written to a table: a view would nest every round's
+    it sees, so a component becomes a star around its smallest node in O(log^2 n) rounds (10,
+    the last changing nothing, for a chain of 300 records: tests/integration/test_spark.py). Each round is written to a table: a view would nest every round's
     plan in the next. Writes `out` (record_key, component_key: the smallest record key of the
     component) for every record of `records`; the edges' ends must be records. -#}
 {% macro connected_components(records, edges, out, max_rounds=64) -%}

@@ -45,18 +45,18 @@
     where _version_rank = 1
 {%- endmacro %}
 
-{#- Every column but one. Spark has no `* exclude`: there the column stays, and a caller names
-    the columns it keeps. -#}
-{% macro star_except(column) -%}
-    {{ return(adapter.dispatch('star_except')(column)) }}
+{#- Every column but one: DuckDB's `* exclude`, Spark's `* except`. `relation` qualifies the
+    star when given. -#}
+{% macro star_except(column, relation=none) -%}
+    {{ return(adapter.dispatch('star_except')(column, relation)) }}
 {%- endmacro %}
 
-{% macro default__star_except(column) -%}
-    * exclude ({{ column }})
+{% macro default__star_except(column, relation=none) -%}
+    {{ relation ~ '.' if relation }}* exclude ({{ column }})
 {%- endmacro %}
 
-{% macro spark__star_except(column) -%}
-    *
+{% macro spark__star_except(column, relation=none) -%}
+    {{ relation ~ '.' if relation }}* except ({{ column }})
 {%- endmacro %}
 
 {#- True when the whole value matches a pattern (the subset RE2 and Java regexes share). -#}

@@ -21,15 +21,14 @@
     quote in a seed (the rules' descriptions: "the brand's official account") breaks the
     statement. The values are written as literals here instead, escaped by sql_string. -#}
 {% macro spark__load_csv_rows(model, agate_table) %}
-    {%- set column_override = model['config'].get('column_types', {}) -%}
     {%- set statements = [] -%}
     {%- for chunk in agate_table.rows | batch(get_batch_size()) -%}
         {%- set sql -%}
             insert into {{ this.render() }} values
             {% for row in chunk -%}
                 ({%- for col_name in agate_table.column_names -%}
-                    {%- set type = column_override.get(col_name, adapter.convert_type(agate_table, loop.index0)) -%}
-                    cast({{ 'null' if row[loop.index0] is none else sql_string(row[loop.index0]) }} as {{ type }})
+                    {%- set value = row[loop.index0] -%}
+                    cast({{ 'null' if value is none else sql_string(value) }} as {{ seed_column_type(model, agate_table, loop.index0) }})
                     {%- if not loop.last %}, {% endif -%}
                 {%- endfor -%})
                 {%- if not loop.last %},{% endif %}
@@ -45,13 +44,12 @@
     Spark then writes a file carrying the columns even for an empty seed (identity_never_link
     until someone fills it), which the DuckDB side reads (ingestion/lake.py). -#}
 {% macro spark__create_csv_table(model, agate_table) %}
-    {%- set column_override = model['config'].get('column_types', {}) -%}
     {%- set sql -%}
         create table {{ this.render() }}
         {{ file_format_clause() }}
         as select
         {%- for col_name in agate_table.column_names %}
-            cast(null as {{ column_override.get(col_name, adapter.convert_type(agate_table, loop.index0)) }})
+            cast(null as {{ seed_column_type(model, agate_table, loop.index0) }})
                 as {{ adapter.quote_seed_column(col_name | string, model['config'].get('quote_columns', None)) }}
             {%- if not loop.last %},{% endif %}
         {%- endfor %}
@@ -60,3 +58,8 @@
     {%- call statement('_') -%}{{ sql }}{%- endcall -%}
     {{ return(sql) }}
 {% endmacro %}
+
+{#- A seed column's type: the seed's column_types, else the type dbt infers from the CSV. -#}
+{% macro seed_column_type(model, agate_table, index) -%}
+    {{ return(model['config'].get('column_types', {}).get(agate_table.column_names[index], adapter.convert_type(agate_table, index))) }}
+{%- endmacro %}

@@ -30,11 +30,4 @@ current_assignment as (
     {{ latest_version('assigned', 'record_key', 'assigned_at desc') }}
 )
 
-select
-    record_key,
-    fan_id,
-    cluster_key,
-    fan_created_at,
-    run_id,
-    assigned_at
-from current_assignment
+select * from current_assignment

@@ -51,6 +51,7 @@ def scratch_env(work: Path, memory_limit: str = "50%") -> dict:
         "SCRM_EXPORT_DIR": str(work / "exports"),
         "SCRM_SERVING_PATH": str(work / "serving" / "warehouse.duckdb"),
         "SCRM_ALERT_DIR": str(work / "alerts"),
+        "SCRM_LAKE_DIR": str(work / "lake"),  # on Spark
         "SCRM_DUCKDB_MEMORY_LIMIT": memory_limit,
         "DAGSTER_HOME": str(work / "dagster_home"),
         "DBT_TARGET_PATH": str(work / "target"),

@@ -35,7 +35,6 @@ def clustering_rounds(log: Path) -> list[int]:
 def one_engine(engine: str, sample: Path, work: Path, fraction: float, seed: int) -> dict:
     env = scratch_env(work)
     env["SCRM_ENGINE"] = engine
-    env["SCRM_LAKE_DIR"] = str(work / "lake")
     shutil.copytree(sample, work / "sample")
     scrm = str(BIN / "scrm")
     print(f"{engine}: full build", flush=True)

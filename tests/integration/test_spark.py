@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from benchmarks.bench import scratch_env
 from ingestion.lake import VERDICTS, raw_table_names, table_folder
 from orchestration.settings import ROOT
 from sample.generator import GeneratorConfig, generate
@@ -38,20 +39,7 @@ DOUBLE_DIGITS = 6  # doubles agree to this many decimals (the engines sum in dif
 
 
 def run_pipeline(root: Path, landing: Path, engine: str) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "SCRM_ENGINE": engine,
-        "SCRM_LANDING_DIR": str(landing),
-        "SCRM_DUCKDB_PATH": str(root / "warehouse.duckdb"),
-        "SCRM_LAKE_DIR": str(root / "lake"),
-        "SCRM_EXPORT_DIR": str(root / "exports"),
-        "SCRM_SERVING_PATH": str(root / "serving" / "warehouse.duckdb"),
-        "SCRM_ALERT_DIR": str(root / "alerts"),
-        "DAGSTER_HOME": str(root / "dagster_home"),
-        "DBT_TARGET_PATH": str(root / "target"),
-    }
-    (root / "dagster_home").mkdir(parents=True)
-    (root / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    env = {**scratch_env(root), "SCRM_ENGINE": engine, "SCRM_LANDING_DIR": str(landing)}
     scrm = Path(sys.executable).parent / "scrm"
     return subprocess.run([scrm, "run", "--no-truth"], cwd=ROOT, env=env, capture_output=True, text=True)
 

@@ -5,12 +5,16 @@ what reached raw: keys present, amounts not negative, timestamps in a sane range
 they block downstream assets) and enumerations (a warning: a new value needs a look, not a
 stopped pipeline). The suites run through Great Expectations' SQL execution engine on the
 warehouse (`ingestion/gx_duckdb.py`): the rows are never copied out. Great Expectations is
-imported inside the functions: it adds seconds to start-up.
+imported inside the functions: it adds seconds to start-up. A load that brought rows starts that
+import on a thread (`import_in_background`), so it overlaps the loads before the first suite.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -40,6 +44,26 @@ class Outcome:
     def describe(self) -> str:
         status = "ok" if self.success else f"FAILED ({self.unexpected} rows, e.g. {self.examples[:3]})"
         return f"{self.expectation}({self.column}){' [critical]' if self.critical else ''}: {status}"
+
+
+def import_in_background() -> None:
+    """Start importing Great Expectations (about 4 s) on a thread, once per process: the loads
+    that run before the first suite release the interpreter while they read and write, so the
+    import runs beside them. A suite's own import waits for this one to finish (Python locks a
+    module while it is imported); one that failed here is tried again there and raises there."""
+    global _importing
+    if _importing is None and "great_expectations" not in sys.modules:
+        os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+        _importing = threading.Thread(target=_import_gx, name="import great_expectations", daemon=True)
+        _importing.start()
+
+
+_importing: threading.Thread | None = None
+
+
+def _import_gx() -> None:
+    with contextlib.suppress(Exception):  # the suite's own import raises it, where it is reported
+        import great_expectations  # noqa: F401
 
 
 def _context():

@@ -8,6 +8,7 @@ from common.warehouse import first_row
 from ingestion.api import API_SOURCES, pull_configured
 from ingestion.contracts import Contract
 from ingestion.load import LoadReport, load_source
+from ingestion.validation import import_in_background
 from orchestration.resources import LandingFolder, ShopApi, WeChatApi
 
 
@@ -59,6 +60,8 @@ def build_raw_asset(contract: Contract) -> dg.AssetsDefinition:
             wechat = {"url": wechat_api.url, "app_id": wechat_api.app_id, "app_secret": wechat_api.app_secret}
             shop = {"url": shop_api.url, "api_key": shop_api.api_key}
             pull_configured(conn, contract, report, wechat, shop, context.run_id, context.log.info)
+            if report.total("rows_loaded"):
+                import_in_background()  # the check that follows validates them
             total = first_row(conn, f'select count(*) from raw."{contract.source}"')[0]
             rejects = first_row(conn, "select count(*) from raw._rejects where source = ?", [contract.source])[0]
         for f in report.files:

@@ -157,7 +157,9 @@ def build_serving_asset() -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         target = serving.file
         with duckdb.get_connection() as conn:
-            rows = publish(conn, target, dbt_project().manifest_path, context.run_id, serving.storage_version)
+            rows = publish(
+                conn, target, dbt_project().manifest_path, context.run_id, serving.storage_version, context.log.info
+            )
         context.log.info(f"published {len(rows)} tables to {target}")
         return dg.MaterializeResult(
             metadata={

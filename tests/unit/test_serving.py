@@ -1,6 +1,8 @@
 """The serving copy: what a crashed publish left behind is cleaned up."""
 
 import json
+import subprocess
+import sys
 from datetime import datetime
 
 import duckdb
@@ -107,3 +109,62 @@ def test_a_day_publishes_only_what_changed_and_equals_a_copy_written_whole(tmp_p
     with duckdb.connect(str(target), read_only=True) as copy:
         how = dict(copy.execute("select table_name, changes_only from _serving.published").fetchall())
     assert how["marts.fans"] and how["marts.orders"] and not how["marts.fan_lifecycle"]
+
+
+READER = """
+import sys, duckdb
+conn = duckdb.connect(sys.argv[1], read_only=True)
+print(conn.execute("select count(*) from marts.fans").fetchone()[0], flush=True)
+sys.stdin.readline()
+print(conn.execute("select count(*) from marts.fans").fetchone()[0], flush=True)
+"""
+
+
+def test_a_publish_builds_on_the_copy_before_last_unless_a_reader_still_has_it_open(tmp_path):
+    manifest = tmp_path / "manifest.json"
+    columns = {"fan_id": None, "fan_name": "name", "first_seen_at": None, "last_seen_at": None, "refreshed_at": None}
+    manifest.write_text(json.dumps({"nodes": {"fans": model("fans", columns, publish_key="fan_id")}}))
+    target, whole = tmp_path / "serving" / "warehouse.duckdb", tmp_path / "whole" / "warehouse.duckdb"
+    inodes = []
+
+    def day(conn, n: int) -> None:
+        """Day n: fan Fn arrives and F1 is renamed; publish, and compare with a copy written whole."""
+        when = f"timestamp '2026-11-{n:02d} 02:00:00'"
+        conn.execute(f"insert into marts.fans values ('F{n}', '新{n}', {when}, {when}, {when})")
+        conn.execute(f"update marts.fans set fan_name = '王{n}', refreshed_at = {when} where fan_id = 'F1'")
+        publish(conn, target, manifest, f"run{n}")
+        inodes.append(target.stat().st_ino)
+        publish(conn, whole, manifest, f"run{n}")
+        assert serving_tables(target) == serving_tables(whole)
+
+    with duckdb.connect(str(tmp_path / "working.duckdb")) as conn:
+        conn.execute("create schema marts")
+        for table, definition in MARTS.items():
+            if table != "fans":
+                conn.execute(f"create table marts.{table} as select {definition}")
+        conn.execute("""create table marts.fans (fan_id varchar, fan_name varchar, first_seen_at timestamp,
+            last_seen_at timestamp, refreshed_at timestamp)""")
+        day(conn, 1)
+        day(conn, 2)
+        spare = target.parent / ".warehouse.duckdb.spare"
+        assert spare.stat().st_ino == inodes[0], "the replaced copy is kept aside"
+        day(conn, 3)
+        assert inodes[2] == inodes[0], "nobody had it open: day 3 was written into day 1's copy"
+        # a BI client opens the published copy (day 3's, written into the first file) and keeps it
+        reader = subprocess.Popen(
+            [sys.executable, "-c", READER, str(target)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        try:
+            assert reader.stdout.readline().strip() == "3"
+            day(conn, 4)
+            assert inodes[3] == inodes[1], "day 2's copy was free"
+            day(conn, 5)
+            assert inodes[4] not in (inodes[0], inodes[1]), "the reader's copy was left alone: a new one"
+            reader.stdin.write("\n")
+            reader.stdin.flush()
+            assert reader.stdout.readline().strip() == "3", "the reader still sees the copy it opened, whole"
+        finally:
+            reader.kill()
+            reader.wait()
+        day(conn, 6)
+    assert sorted(p.name for p in target.parent.iterdir()) == [".warehouse.duckdb.spare", "warehouse.duckdb"]

@@ -141,10 +141,31 @@ records as (
     select * from {{ ref('int_identity__records') }}
 ),
 
+{% if is_incremental() %}
+reattributed as (
+    -- records that say something else of themselves than when their identifiers were taken in
+    -- (an account's usual receiver appears with a new order): taken in again, judged again.
+    -- Compared record by record: what an identifier takes from its record is the record's real
+    -- name, and its role for a phone.
+    select distinct previous.record_key
+    from {{ this }} as previous
+    inner join records
+        on previous.record_key = records.record_key
+    where
+        previous.is_current
+        and (
+            previous.name_key is distinct from records.real_name
+            or previous.is_unconfirmed_receiver
+            != coalesce(records.receiver_role != 'buyer' and previous.identifier_type = 'phone', false)
+        )
+),
+{% endif %}
+
 attributed as (
     -- each identifier with what its record says: the record's real name, and whether it is a
     -- walk-in's number or a delivery's mobile not confirmed as the buyer's (a gift's receiver is
-    -- somebody else, and one delivery alone does not tell: kept, marked, never used to link)
+    -- somebody else, and one delivery alone does not tell: kept, marked, never used to link).
+    -- A daily build takes in the records loaded since its last one, and those reattributed.
     select
         identifiers.record_key,
         records.source,
@@ -156,64 +177,41 @@ attributed as (
         records.first_seen_at as seen_at,
         coalesce(records.receiver_role != 'buyer' and identifiers.identifier_type = 'phone', false)
             as is_unconfirmed_receiver,
+        {% if is_incremental() -%}
+        case
+            when reattributed.record_key is not null then {{ run_started() }} else identifiers._loaded_at
+        end
+        {%- else -%}
         identifiers._loaded_at
+        {%- endif %} as changed_at
     from identifiers
+    {% if is_incremental() %}
+    left join reattributed
+        on identifiers.record_key = reattributed.record_key
+    {% endif %}
     inner join records
         on identifiers.record_key = records.record_key
-    where identifiers.identifier_value is not null
-),
-
-{%- if is_incremental() %}
-{%- set loaded_since = "attributed._loaded_at > " ~ watermark('changed_at') %}
-{%- set taken_in_now = "(" ~ loaded_since ~ " or reattributed.record_key is not null)" %}
-{%- else %}
-{%- set taken_in_now = "true" %}
-{%- endif %}
-{% if is_incremental() %}
-reattributed as (
-    -- records that say something else of themselves than when their identifiers were taken in
-    -- (an account's usual receiver appears with a new order): taken in again, judged again
-    select distinct previous.record_key
-    from {{ this }} as previous
-    inner join attributed
-        on
-            previous.record_key = attributed.record_key
-            and previous.identifier_type = attributed.identifier_type
-            and previous.identifier_value = attributed.identifier_value
     where
-        previous.is_current
-        and (
-            previous.name_key is distinct from attributed.name_key
-            or previous.is_unconfirmed_receiver != attributed.is_unconfirmed_receiver
-        )
+        identifiers.identifier_value is not null
+        {% if is_incremental() -%}
+        and (identifiers._loaded_at > {{ watermark('changed_at') }} or reattributed.record_key is not null)
+        {%- endif %}
 ),
-{% endif %}
 
 present as (
     select
-        attributed.record_key,
-        attributed.source,
-        attributed.identifier_type,
-        attributed.identifier_value,
-        attributed.name_key,
-        attributed.is_walk_in,
-        attributed.place,
-        attributed.seen_at,
-        attributed.is_unconfirmed_receiver,
+        record_key,
+        source,
+        identifier_type,
+        identifier_value,
+        name_key,
+        is_walk_in,
+        place,
+        seen_at,
+        is_unconfirmed_receiver,
         true as is_current,
-        {% if is_incremental() -%}
-        case
-            when reattributed.record_key is not null then {{ run_started() }} else attributed._loaded_at
-        end
-        {%- else -%}
-        attributed._loaded_at
-        {%- endif %} as changed_at
+        changed_at
     from attributed
-    {% if is_incremental() %}
-    left join reattributed
-        on attributed.record_key = reattributed.record_key
-    {% endif %}
-    where {{ taken_in_now }}
 )
 
 {% if is_incremental() %}

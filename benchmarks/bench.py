@@ -142,15 +142,20 @@ def run_figures(work: Path, seconds: float, peak: float) -> dict:
 
 def day_to_day(work: Path, env: dict, fraction: float, seed: int) -> dict:
     """A day of new data (about `fraction` of every source, sample.next_day) through the whole
-    pipeline incrementally, then the same run again with nothing new."""
+    pipeline incrementally, the day after the full build; then the next day, which starts from
+    what a daily run leaves (the serving copy's spare, the exports' contact log, the scoped
+    tests' watermark); then the same run again with nothing new."""
     scrm = str(BIN / "scrm")
-    written = write_delta(work / "sample" / "landing", fraction=fraction, seed=seed)
-    print(f"a day of new data: {sum(written.values()):,} rows, the whole pipeline incrementally", flush=True)
-    day = run_figures(work, *timed([scrm, "run", "--no-truth"], env, work / "day.log"))
+    figures = {}
+    for key, day, log in (("day", "2026-11-02", "day.log"), ("next_day", "2026-11-03", "next_day.log")):
+        written = write_delta(work / "sample" / "landing", day=day, fraction=fraction, seed=seed + len(figures))
+        print(f"{day}: {sum(written.values()):,} new rows, the whole pipeline incrementally", flush=True)
+        seconds, peak = timed([scrm, "run", "--no-truth"], env, work / log)
+        figures[key] = {"delta_rows": written, **run_figures(work, seconds, peak)}
     print("the same again with nothing new", flush=True)
     seconds, peak = timed([scrm, "run", "--no-truth"], env, work / "nothing_new.log")
     idle = {"seconds": seconds, "peak_rss_gib": round(peak, 2), "steps": step_seconds(work / "dagster_home")}
-    return {"delta_rows": written, "day": day, "nothing_new": idle}
+    return {**figures, "nothing_new": idle}
 
 
 def warehouse_counts(path: Path) -> dict:

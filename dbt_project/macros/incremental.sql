@@ -66,20 +66,37 @@ in_scope as (
 ),
 
 identifiers as (
+    -- on a full build every value is in scope: no join
     select all_identifiers.*
     from all_identifiers
+    {%- if is_incremental() %}
     inner join in_scope
         on all_identifiers.identifier_type = in_scope.identifier_type
         and all_identifiers.identifier_value = in_scope.identifier_value
+    {%- endif %}
     where all_identifiers.is_current and not coalesce(all_identifiers.is_unconfirmed_receiver, false)
 )
 {%- endmacro %}
 
-{#- Marts kept by fan (incremental by touched fan): the watermark read once, when the model is
-    compiled, as a literal, so the pre-hook that deletes the touched fans' rows and the select
-    that rebuilds them agree on the fans even though the delete changes the table the watermark
-    comes from. The start of time on a full build, or while the table lacks the column (a
-    warehouse built before the model kept it: everything is rebuilt once). -#}
+{#- Marts kept by fan: the fans a build rebuilds are computed once, by the first pre-hook, into
+    a temporary table named after the model; the second pre-hook deletes their rows and the
+    select rebuilds them from it. `touched_sql` is one of the touched_* macros below. -#}
+{% macro touched_fans_table() -%}
+    {{ this.identifier }}__touched_fans
+{%- endmacro %}
+
+{% macro save_touched_fans(touched_sql) -%}
+    create or replace temporary table {{ touched_fans_table() }} as {{ touched_sql }}
+{%- endmacro %}
+
+{% macro delete_touched_fans() -%}
+    delete from {{ this }} where fan_id in (select fan_id from {{ touched_fans_table() }})
+{%- endmacro %}
+
+{#- A mart's own watermark read once, as a literal: in a mart kept by fan, when the touched fans
+    are saved, before the delete changes the table it comes from. The start of time on a full
+    build, or while the table lacks the column (a warehouse built before the model kept it:
+    everything is rebuilt once). -#}
 {% macro frozen_watermark(column) -%}
     {%- set since = '1900-01-01 00:00:00' -%}
     {%- if execute and is_incremental() -%}

@@ -1,5 +1,5 @@
 """A smoke run of the benchmark at a tiny size: every stage is measured, the floor runs the
-same compiled SQL, a day of new data and a run with nothing new are measured, and the clustering
+same compiled SQL, two days of new data and a run with nothing new are measured, and the clustering
 agrees with Splink. No figure is asserted."""
 
 import json
@@ -28,7 +28,9 @@ def test_the_benchmark_runs_end_to_end_at_a_tiny_size(tmp_path, dbt_manifest):
     assert figures["counts"]["fans"] > 0 and figures["pipeline"]["peak_rss_gib"] > 0
     assert figures["floor"]["transform_seconds"] > 0 and figures["ratio_to_floor"] > 0
     day = figures["day_to_day"]
-    assert sum(day["delta_rows"].values()) > 0 and day["day"]["dbt"] > 0 and day["nothing_new"]["seconds"] > 0
+    for key in ("day", "next_day"):
+        assert sum(day[key]["delta_rows"].values()) > 0 and day[key]["dbt"] > 0
+    assert day["nothing_new"]["seconds"] > 0
     assert "scrm_dbt_models" in day["nothing_new"]["steps"], "the run with nothing new still looks, then skips"
     splink = figures["identity_vs_splink"]
     assert splink["same_partition"] and splink["same_partition_as_splink"]

@@ -39,10 +39,12 @@ usable as (
         on
             identifiers.identifier_type = identifier_values.identifier_type
             and identifiers.identifier_value = identifier_values.identifier_value
-    -- a walk-in receipt's number never links
+    -- a walk-in receipt's number never links; a value on one record has nothing to link (most
+    -- values: leaving them out here spares the windows below most of their rows)
     where
         not identifier_values.is_quarantined
         and not (identifier_values.is_shared_by_people and identifiers.is_walk_in)
+        and identifier_values.records > 1
 ),
 
 names_in_use as (

@@ -15,40 +15,92 @@ rules as (
 ),
 
 per_source as (
+    -- a record carries one value of a type (tested on int_identity__identifiers): its rows count
+    -- its records
     select
         identifier_type,
         identifier_value,
         source,
-        count(distinct record_key) as records
+        count(*) as records,
+        sum(case when is_walk_in then 1 else 0 end) as walk_in_records,
+        min(name_key) as first_name,
+        max(name_key) as last_name
     from identifiers
     group by identifier_type, identifier_value, source
 ),
 
 per_value as (
+    -- most values are on one record, of one source, under at most one name: the list of
+    -- sources and the count of names are worked out below only for the others (an ordered
+    -- aggregate and a distinct count over every value cost most of this model's time)
     select
         identifier_type,
         identifier_value,
         sum(records) as records,
         max(case when source in ('member_cards', 'wechat_followers', 'weibo_followers') then records else 0 end)
             as most_profiles_in_one_source,
-        {{ dbt.listagg("source || '=' || cast(records as " ~ dbt.type_string() ~ ")", "', '", "order by source") }}
-            as records_by_source
+        count(*) as sources,
+        min(source || '=' || cast(records as {{ dbt.type_string() }})) as first_source_records,
+        cast(sum(walk_in_records) as bigint) as walk_in_records,
+        min(first_name) as first_name,
+        max(last_name) as last_name
     from per_source
     group by identifier_type, identifier_value
 ),
 
+several_sources as (
+    select
+        per_source.identifier_type,
+        per_source.identifier_value,
+        {{ dbt.listagg(
+            "per_source.source || '=' || cast(per_source.records as " ~ dbt.type_string() ~ ")",
+            "', '",
+            "order by per_source.source"
+        ) }} as records_by_source
+    from per_source
+    inner join per_value
+        on
+            per_source.identifier_type = per_value.identifier_type
+            and per_source.identifier_value = per_value.identifier_value
+    where per_value.sources > 1
+    group by per_source.identifier_type, per_source.identifier_value
+),
+
+several_names as (
+    select
+        identifiers.identifier_type,
+        identifiers.identifier_value,
+        count(distinct identifiers.name_key) as names
+    from identifiers
+    inner join per_value
+        on
+            identifiers.identifier_type = per_value.identifier_type
+            and identifiers.identifier_value = per_value.identifier_value
+    where per_value.first_name != per_value.last_name
+    group by identifiers.identifier_type, identifiers.identifier_value
+),
+
 evidence as (
     -- who the value's records say they are: their real names, and how many carry it without
-    -- being a walk-in receipt (a named record, a profile, a receipt with a card); a record
-    -- carries a value once
+    -- being a walk-in receipt (a named record, a profile, a receipt with a card)
     select
-        identifier_type,
-        identifier_value,
-        count(distinct name_key) as names,
-        cast(sum(case when is_walk_in then 0 else 1 end) as bigint) as corroborating_records,
-        cast(sum(case when is_walk_in then 1 else 0 end) as bigint) as walk_in_records
-    from identifiers
-    group by identifier_type, identifier_value
+        per_value.identifier_type,
+        per_value.identifier_value,
+        per_value.records,
+        per_value.most_profiles_in_one_source,
+        coalesce(several_sources.records_by_source, per_value.first_source_records) as records_by_source,
+        coalesce(several_names.names, case when per_value.first_name is null then 0 else 1 end) as names,
+        cast(per_value.records - per_value.walk_in_records as bigint) as corroborating_records,
+        per_value.walk_in_records
+    from per_value
+    left join several_sources
+        on
+            per_value.identifier_type = several_sources.identifier_type
+            and per_value.identifier_value = several_sources.identifier_value
+    left join several_names
+        on
+            per_value.identifier_type = several_names.identifier_type
+            and per_value.identifier_value = several_names.identifier_value
 ),
 
 blocked as (
@@ -80,9 +132,9 @@ judged as (
         in_scope.identifier_type,
         in_scope.identifier_value,
         in_scope.last_changed_at,
-        coalesce(per_value.records, 0) as records,
-        per_value.most_profiles_in_one_source,
-        per_value.records_by_source,
+        coalesce(evidence.records, 0) as records,
+        evidence.most_profiles_in_one_source,
+        evidence.records_by_source,
         evidence.names,
         evidence.walk_in_records,
         rules.rule_name,
@@ -91,14 +143,14 @@ judged as (
         case
             when rules.rule_name is null then 'no rule for this identifier type'
             when blocked.block_reason is not null then 'blocklisted: ' || blocked.block_reason
-            when per_value.most_profiles_in_one_source > rules.max_profiles_per_value
+            when evidence.most_profiles_in_one_source > rules.max_profiles_per_value
                 then
-                    'on ' || cast(per_value.most_profiles_in_one_source as {{ dbt.type_string() }})
+                    'on ' || cast(evidence.most_profiles_in_one_source as {{ dbt.type_string() }})
                     || ' profiles of one source (limit '
                     || cast(rules.max_profiles_per_value as {{ dbt.type_string() }}) || ')'
-            when per_value.records > rules.max_records_per_value
+            when evidence.records > rules.max_records_per_value
                 then
-                    'on ' || cast(per_value.records as {{ dbt.type_string() }})
+                    'on ' || cast(evidence.records as {{ dbt.type_string() }})
                     || ' records (limit ' || cast(rules.max_records_per_value as {{ dbt.type_string() }})
                     || '): more than one person'
             when rules.shared_by_people and evidence.walk_in_records > 0 and evidence.corroborating_records = 0
@@ -119,10 +171,6 @@ judged as (
                     || ' real names (a household phone, a reissued number): links records under one name only'
         end as name_restriction
     from in_scope
-    left join per_value
-        on
-            in_scope.identifier_type = per_value.identifier_type
-            and in_scope.identifier_value = per_value.identifier_value
     left join evidence
         on
             in_scope.identifier_type = evidence.identifier_type
@@ -131,8 +179,8 @@ judged as (
         on in_scope.identifier_type = rules.identifier_type
     left join blocked
         on
-            per_value.identifier_type = blocked.identifier_type
-            and per_value.identifier_value = blocked.identifier_value
+            evidence.identifier_type = blocked.identifier_type
+            and evidence.identifier_value = blocked.identifier_value
 ),
 
 final as (

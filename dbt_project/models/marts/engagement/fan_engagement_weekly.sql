@@ -8,13 +8,16 @@
     materialized=kept_by_key(),
     incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where fan_id in ({{ touched_fans(frozen_watermark('refreshed_at')) }}){% endif %}",
+    pre_hook=[
+        "{% if is_incremental() %}{{ save_touched_fans(touched_fans(frozen_watermark('refreshed_at'))) }}{% endif %}",
+        "{% if is_incremental() %}{{ delete_touched_fans() }}{% endif %}",
+    ],
 ) }}
 with
 
 {% if is_incremental() %}
 touched as (
-    {{ touched_fans(frozen_watermark('refreshed_at')) }}
+    select fan_id from {{ touched_fans_table() }}
 ),
 {% endif %}
 

@@ -1,5 +1,13 @@
-{{ config(materialized=kept_by_key(), unique_key='record_key', incremental_strategy='delete+insert') }}
+{{ config(
+    materialized=kept_by_key(),
+    unique_key='record_key',
+    incremental_strategy='delete+insert',
+    meta={'changed_at': 'changed_at'},
+) }}
 -- Every identifier every record carries, normalised in staging, with the record's real name.
+-- changed_at: when the record's row arrived (a batch released from hold: when it was released,
+-- macros/validated_rows.sql), or the run that took the record in again; a day's data tests read
+-- the rows changed since the last build (macros/tests.sql).
 with
 
 member_cards as (

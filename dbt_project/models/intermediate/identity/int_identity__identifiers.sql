@@ -149,6 +149,12 @@ records as (
     select * from {{ ref('int_identity__records') }}
 ),
 
+{%- if is_incremental() %}
+{%- set loaded_since = "identifiers._loaded_at > " ~ watermark('changed_at') %}
+{%- set taken_in_now = "(" ~ loaded_since ~ " or reattributed.record_key is not null)" %}
+{%- else %}
+{%- set taken_in_now = "true" %}
+{%- endif %}
 {% if is_incremental() %}
 reattributed as (
     -- records that say something else of themselves than when their identifiers were taken in
@@ -201,9 +207,7 @@ attributed as (
         on identifiers.record_key = records.record_key
     where
         identifiers.identifier_value is not null
-        {% if is_incremental() -%}
-        and (identifiers._loaded_at > {{ watermark('changed_at') }} or reattributed.record_key is not null)
-        {%- endif %}
+        and {{ taken_in_now }}
 ),
 
 present as (

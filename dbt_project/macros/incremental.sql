@@ -78,19 +78,18 @@ identifiers as (
 )
 {%- endmacro %}
 
-{#- Marts kept by fan: the fans a build rebuilds are computed once, by the first pre-hook, into
-    a temporary table named after the model; the second pre-hook deletes their rows and the
-    select rebuilds them from it. `touched_sql` is one of the touched_* macros below. -#}
+{#- Marts kept by fan, their pre-hook on a daily build: the fans it rebuilds (`touched_sql`, one
+    of the touched_* macros below) are computed once, into a temporary table named after the
+    model, their rows deleted, and the select rebuilds them from that table. -#}
 {% macro touched_fans_table() -%}
     {{ this.identifier }}__touched_fans
 {%- endmacro %}
 
-{% macro save_touched_fans(touched_sql) -%}
-    create or replace temporary table {{ touched_fans_table() }} as {{ touched_sql }}
-{%- endmacro %}
-
-{% macro delete_touched_fans() -%}
-    delete from {{ this }} where fan_id in (select fan_id from {{ touched_fans_table() }})
+{% macro delete_touched_fans(touched_sql) -%}
+    {%- if execute and is_incremental() -%}
+        {%- do run_query('create or replace temporary table ' ~ touched_fans_table() ~ ' as ' ~ touched_sql) -%}
+        delete from {{ this }} where fan_id in (select fan_id from {{ touched_fans_table() }})
+    {%- endif -%}
 {%- endmacro %}
 
 {#- A mart's own watermark read once, as a literal: in a mart kept by fan, when the touched fans

@@ -149,6 +149,8 @@ records as (
     select * from {{ ref('int_identity__records') }}
 ),
 
+{#- a delivery's mobile not confirmed as the buyer's: `{}` is the identifier's relation -#}
+{%- set unconfirmed_receiver = "coalesce(records.receiver_role != 'buyer' and {}.identifier_type = 'phone', false)" %}
 {%- if is_incremental() %}
 {%- set loaded_since = "identifiers._loaded_at > " ~ watermark('changed_at') %}
 {%- set taken_in_now = "(" ~ loaded_since ~ " or reattributed.record_key is not null)" %}
@@ -169,13 +171,12 @@ reattributed as (
         previous.is_current
         and (
             previous.name_key is distinct from records.real_name
-            or previous.is_unconfirmed_receiver
-            != coalesce(records.receiver_role != 'buyer' and previous.identifier_type = 'phone', false)
+            or previous.is_unconfirmed_receiver != {{ unconfirmed_receiver.format('previous') }}
         )
 ),
 {% endif %}
 
-attributed as (
+present as (
     -- each identifier with what its record says: the record's real name, and whether it is a
     -- walk-in's number or a delivery's mobile not confirmed as the buyer's (a gift's receiver is
     -- somebody else, and one delivery alone does not tell: kept, marked, never used to link).
@@ -189,8 +190,8 @@ attributed as (
         records.is_walk_in,
         records.place,
         records.first_seen_at as seen_at,
-        coalesce(records.receiver_role != 'buyer' and identifiers.identifier_type = 'phone', false)
-            as is_unconfirmed_receiver,
+        {{ unconfirmed_receiver.format('identifiers') }} as is_unconfirmed_receiver,
+        true as is_current,
         {% if is_incremental() -%}
         case
             when reattributed.record_key is not null then {{ run_started() }} else identifiers._loaded_at
@@ -208,22 +209,6 @@ attributed as (
     where
         identifiers.identifier_value is not null
         and {{ taken_in_now }}
-),
-
-present as (
-    select
-        record_key,
-        source,
-        identifier_type,
-        identifier_value,
-        name_key,
-        is_walk_in,
-        place,
-        seen_at,
-        is_unconfirmed_receiver,
-        true as is_current,
-        changed_at
-    from attributed
 )
 
 {% if is_incremental() %}

@@ -8,10 +8,7 @@
     materialized=kept_by_key(),
     incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook=[
-        "{% if is_incremental() %}{{ save_touched_fans(touched_profiles(frozen_watermark('refreshed_at'))) }}{% endif %}",
-        "{% if is_incremental() %}{{ delete_touched_fans() }}{% endif %}",
-    ],
+    pre_hook="{{ delete_touched_fans(touched_profiles(frozen_watermark('refreshed_at'))) }}",
 ) }}
 with
 

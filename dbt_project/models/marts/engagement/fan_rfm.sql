@@ -38,8 +38,7 @@ purchases as (
     select
         fan_id,
         ordered_at,
-        net_amount_yuan,
-        row_number() over (partition by fan_id order by ordered_at, order_key) as purchase_number
+        net_amount_yuan
     from orders_to_date
     where net_amount_yuan > 0
 ),
@@ -48,8 +47,8 @@ purchase_summary as (
     select
         purchases.fan_id,
         count(*) as purchase_count,
-        min(case when purchases.purchase_number = 1 then purchases.ordered_at end) as first_purchase_at,
-        min(case when purchases.purchase_number = 2 then purchases.ordered_at end) as second_purchase_at,
+        min(purchases.ordered_at) as first_purchase_at,
+        {{ second_smallest('purchases.ordered_at') }} as second_purchase_at,
         max(purchases.ordered_at) as last_purchase_at,
         {{ dbt.datediff('cast(max(purchases.ordered_at) as date)', 'max(as_of.as_of_date)', 'day') }}
             as days_since_last_purchase,

@@ -38,13 +38,14 @@ chains as (
 ),
 
 first_purchases as (
+    -- of the referred fans only: numbering every fan's orders cost 0.3 s more at 1M people
     select
         fan_id,
         order_key,
         ordered_at,
         row_number() over (partition by fan_id order by ordered_at, order_key) as purchase_number
     from orders
-    where net_amount_yuan > 0
+    where net_amount_yuan > 0 and fan_id in (select credited.referee_fan_id from credited)
 ),
 
 conversions as (

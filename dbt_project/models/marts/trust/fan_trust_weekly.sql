@@ -1,11 +1,14 @@
 -- A weekly snapshot of every fan's trust score and components, so trust can be followed over time.
--- Each build writes the reporting week's rows of every fan again, keeping the earlier weeks: by
--- key on DuckDB, by overwriting the week's partition on Spark (no deletes on its parquet tables).
+-- Each build writes the reporting week again, the rows of the fans there are now, keeping the
+-- earlier weeks: by deleting the week's rows on DuckDB, by overwriting the week's partition on
+-- Spark (no deletes on its parquet tables).
+-- publish_key: the serving copy takes the weeks built again (the reporting week), not every week
+-- (a year of weeks is 52 times the fans)
 {{
     config(
-        meta={'changed_at': 'snapshotted_at'},
+        meta={'publish_key': 'week_start_date', 'changed_at': 'snapshotted_at'},
         materialized='incremental',
-        unique_key=['week_start_date', 'fan_id'],
+        unique_key='week_start_date',
         incremental_strategy='insert_overwrite' if target.type == 'spark' else 'delete+insert',
         partition_by=['week_start_date'] if target.type == 'spark' else none,
         full_refresh=false,

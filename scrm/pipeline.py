@@ -146,7 +146,7 @@ def identity_summary(conn: duckdb.DuckDBPyConnection, truth: bool = True) -> lis
         f"{f['fans_over_size_limit']:,}",
         "identifier values that never link, or link only some of their records (marts.quarantined_identifiers):",
     ]
-    lines += [f"  {kind:<10}{reason:<58}{n:>6} values {c:>8,} records" for kind, reason, n, c in f["quarantine"]]
+    lines += [f"  {kind:<12}{reason:<58}{n:>7,} values {c:>9,} records" for kind, reason, n, c in f["quarantine"]]
     lines.append(
         f"probable links (marts.probable_fan_links; review with `scrm links`): {f['probable_links_pending']:,} pending"
     )

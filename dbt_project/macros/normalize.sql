@@ -86,8 +86,8 @@
 {%- endmacro %}
 
 {#- Aggregate: the second smallest value of a group (the smallest again when it is there twice),
-    null when the group has one row. No window over every row to number them: DuckDB keeps the
-    two smallest per group (fan_rfm's second purchase, 2.5M orders at 1M people: 0.75 s less). -#}
+    null when the group has one row. No window numbering every row: DuckDB keeps the two smallest
+    per group (fan_rfm's second purchase, 2.5M orders at 1M people: 2.26 -> 1.94 s). -#}
 {% macro second_smallest(value) -%}
     {{ return(adapter.dispatch('second_smallest')(value)) }}
 {%- endmacro %}

@@ -161,14 +161,16 @@ records as (
 reattributed as (
     -- records that say something else of themselves than when their identifiers were taken in
     -- (an account's usual receiver appears with a new order): taken in again, judged again.
-    -- Compared record by record: what an identifier takes from its record is the record's real
-    -- name, and its role for a phone.
+    -- Compared record by record, among the records written since (int_identity__records keeps
+    -- its rows by key, on the run's clock): what an identifier takes from its record is the
+    -- record's real name, and its role for a phone.
     select distinct previous.record_key
     from {{ this }} as previous
     inner join records
         on previous.record_key = records.record_key
     where
         previous.is_current
+        and records.changed_at > {{ watermark('changed_at') }}
         and (
             previous.name_key is distinct from records.real_name
             or previous.is_unconfirmed_receiver != {{ unconfirmed_receiver.format('previous') }}

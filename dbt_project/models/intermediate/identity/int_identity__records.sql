@@ -1,4 +1,23 @@
+{{ config(
+    materialized=kept_by_key(),
+    unique_key='record_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    meta={'changed_at': 'changed_at'},
+) }}
 -- Every source record that says who someone is: one node of the identity graph.
+-- Kept by record: a daily build writes again the records whose staging row was written since its
+-- last one, every order of an account with such an order (the account's usual receiver decides
+-- each order's role), and the receipts of a card written again (the card holder's name);
+-- changed_at is the run that wrote the row.
+{%- set since = frozen_watermark('changed_at') %}
+{#- every record on a full build, and once on a table built before it kept changed_at #}
+{%- set whole = not is_incremental() or '1900-01-01' in since %}
+{%- set staged_since = "true" if whole else "_staged_at > " ~ since %}
+{%- set receipt_in_scope = "true" if whole else (
+    "pos_receipts._staged_at > " ~ since
+    ~ "\n        or pos_receipts.member_card_no in (select changed_cards.card_no from changed_cards)"
+) %}
 with
 
 member_cards as (
@@ -20,14 +39,40 @@ online_orders as (
 pos_receipts as (
     select * from {{ ref('stg_pos__receipts') }}
 ),
-
-orders as (
-    select
-        order_id,
-        platform || ':' || coalesce(buyer_id, miniprogram_openid) as account_key,
-        {{ real_name('receiver_name') }} as receiver_name,
-        paid_at
+{% if not whole %}
+touched_accounts as (
+    -- the accounts with an order staged since, and the old account of an order staged again
+    -- under another one (the orders left there)
+    select platform || ':' || coalesce(buyer_id, miniprogram_openid) as account_key
     from online_orders
+    where {{ staged_since }}
+    union all
+    select previous.account_key
+    from {{ this }} as previous
+    inner join online_orders
+        on previous.source_record_id = online_orders.order_id
+    where previous.source = 'online_orders' and online_orders.{{ staged_since }}
+),
+
+changed_cards as (
+    select card_no from member_cards
+    where {{ staged_since }}
+),
+{% endif %}
+orders as (
+    -- the orders of the accounts touched (every order on a full build)
+    select *
+    from (
+        select
+            order_id,
+            platform || ':' || coalesce(buyer_id, miniprogram_openid) as account_key,
+            {{ real_name('receiver_name') }} as receiver_name,
+            paid_at
+        from online_orders
+    ) as account_orders
+    {%- if not whole %}
+    where account_key in (select touched_accounts.account_key from touched_accounts)
+    {%- endif %}
 ),
 
 account_receivers as (
@@ -72,6 +117,7 @@ order_receivers as (
     -- none usual: some are gifts, which ones cannot be told)
     select
         orders.order_id,
+        orders.account_key,
         orders.paid_at,
         orders.receiver_name,
         case
@@ -100,8 +146,10 @@ records as (
         cast(null as {{ dbt.type_string() }}) as receiver_role,
         false as is_walk_in,
         cast(null as {{ dbt.type_string() }}) as place,
-        cast(opened_on as timestamp) as first_seen_at
+        cast(opened_on as timestamp) as first_seen_at,
+        cast(null as {{ dbt.type_string() }}) as account_key
     from member_cards
+    where {{ staged_since }}
     union all
     select
         'wechat_followers',
@@ -110,8 +158,10 @@ records as (
         null,
         false,
         null,
-        coalesce(subscribed_at, unsubscribed_at)
+        coalesce(subscribed_at, unsubscribed_at),
+        null
     from wechat_followers
+    where {{ staged_since }}
     union all
     select
         'weibo_followers',
@@ -120,8 +170,10 @@ records as (
         null,
         false,
         null,
-        followed_at
+        followed_at,
+        null
     from weibo_followers
+    where {{ staged_since }}
     union all
     select
         'online_orders',
@@ -130,7 +182,8 @@ records as (
         receiver_role,
         false,
         null,
-        paid_at
+        paid_at,
+        account_key
     from order_receivers
     union all
     select
@@ -140,10 +193,12 @@ records as (
         null,
         pos_receipts.member_card_no is null,
         pos_receipts.store_id,
-        pos_receipts.sold_at
+        pos_receipts.sold_at,
+        null
     from pos_receipts
     left join member_cards
         on pos_receipts.member_card_no = member_cards.card_no
+    where {{ receipt_in_scope }}
 ),
 
 keyed as (
@@ -156,7 +211,9 @@ keyed as (
         receiver_role,
         is_walk_in,
         place,
-        first_seen_at
+        first_seen_at,
+        account_key,
+        {{ run_started() }} as changed_at
     from records
 )
 

@@ -87,6 +87,17 @@ def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
         return conn.execute(sql, params or []).fetchall()
 
 
+def latest_raw_row(warehouse: Path, table: str, key: str, value: str) -> pl.DataFrame:
+    """The latest version of a source row as loaded, without the loader's bookkeeping: the row
+    a test writes again, changed, as a later file."""
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        return conn.sql(
+            f"select * exclude (_line_number, _source_file, _batch_id, _loaded_at) from raw.{table} "
+            f"where {key} = ? order by updated_at desc limit 1",
+            params=[value],
+        ).pl()
+
+
 @pytest.fixture(scope="module")
 def day_two(tmp_path_factory, dbt_manifest):
     """A warehouse built on day one, then a day of new data built incrementally."""
@@ -114,12 +125,7 @@ def day_two(tmp_path_factory, dbt_manifest):
            from marts.orders o join marts.fans f using (fan_id)
            where o.channel = 'online' and not o.is_refunded order by o.ordered_at, o.order_key limit 1""",
     )[0]
-    with duckdb.connect(str(warehouse), read_only=True) as conn:
-        order = conn.sql(
-            "select * exclude (_line_number, _source_file, _batch_id, _loaded_at) from raw.online_orders "
-            "where order_id = ? order by updated_at desc limit 1",
-            params=[late[0]],
-        ).pl()
+    order = latest_raw_row(warehouse, "online_orders", "order_id", late[0])
     refund = order.with_columns(
         status=pl.lit("refunded"),
         refund_yuan=pl.col("amount_yuan"),
@@ -155,12 +161,7 @@ def bind_card_to_follower(warehouse: Path, landing: Path) -> dict:
            order by members.fan_id, followers.fan_id limit 1""",
     )[0]
     contract = load_contracts()["member_cards"]
-    with duckdb.connect(str(warehouse), read_only=True) as conn:
-        card = conn.sql(
-            "select * exclude (_line_number, _source_file, _batch_id, _loaded_at) from raw.member_cards "
-            "where card_no = ? order by updated_at desc limit 1",
-            params=[card_no],
-        ).pl()
+    card = latest_raw_row(warehouse, "member_cards", "card_no", card_no)
     card = card.with_columns(
         wechat_openid=pl.lit(openid),
         updated_at=pl.lit("2026-11-02 12:00:00"),
@@ -248,12 +249,7 @@ def move_order_to_another_account(warehouse: Path, landing: Path) -> dict:
            having count(*) = 2 and count(*) filter (where receiver_role = 'buyer') = 2
            order by account_key limit 1""",
     )[0]
-    with duckdb.connect(str(warehouse), read_only=True) as conn:
-        order = conn.sql(
-            "select * exclude (_line_number, _source_file, _batch_id, _loaded_at) from raw.online_orders "
-            "where order_id = ? order by updated_at desc limit 1",
-            params=[order_id],
-        ).pl()
+    order = latest_raw_row(warehouse, "online_orders", "order_id", order_id)
     moved = order.with_columns(
         buyer_id=pl.col("buyer_id") + "-moved",
         paid_at=pl.col("paid_at").dt.strftime("%Y-%m-%d %H:%M:%S"),

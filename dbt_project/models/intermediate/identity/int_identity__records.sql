@@ -7,9 +7,9 @@
 ) }}
 -- Every source record that says who someone is: one node of the identity graph.
 -- Kept by record: a daily build writes again the records whose staging row was written since its
--- last one, every order of an account with such an order (the account's usual receiver decides
--- each order's role), and the receipts of a card written again (the card holder's name);
--- changed_at is the run that wrote the row.
+-- last one, every order of an account with such an order or that such an order left (the
+-- account's usual receiver decides each order's role), and the receipts of a card written again
+-- (the card holder's name); changed_at is the run that wrote the row.
 {%- set since = frozen_watermark('changed_at') %}
 {#- every record on a full build, and once on a table built before it kept changed_at #}
 {%- set whole = not is_incremental() or '1900-01-01' in since %}

@@ -62,3 +62,14 @@ def apply_defaults() -> None:
     os.environ["SCRM_ENGINE"] = engine()
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    prepare_dagster_home()
+
+
+def prepare_dagster_home() -> None:
+    """A DAGSTER_HOME set to a new folder (a scratch run, a second warehouse) is created, with the
+    project's instance settings (telemetry off), instead of Dagster refusing to start."""
+    home = path_setting("DAGSTER_HOME")
+    settings = home / "dagster.yaml"
+    if not settings.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        settings.write_text((ROOT / DEFAULTS["DAGSTER_HOME"] / "dagster.yaml").read_text())

@@ -54,3 +54,16 @@ def test_a_killed_run_is_marked_failed_and_a_live_one_is_left_alone(tmp_path, mo
             assert fail_orphaned_runs(instance) == [], "a failed run is not judged again"
     finally:
         process.kill()
+
+
+def test_a_new_dagster_home_is_created_with_telemetry_off(tmp_path, monkeypatch):
+    # a scratch run pointing DAGSTER_HOME at a new folder used to stop at Dagster's "is not a
+    # directory" error, before any asset ran
+    from orchestration.settings import prepare_dagster_home
+
+    home = tmp_path / "scratch" / "dagster_home"
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    prepare_dagster_home()  # what every entry point does first, through apply_defaults
+    assert "enabled: false" in (home / "dagster.yaml").read_text().split("telemetry:")[1].splitlines()[1]
+    with dg.DagsterInstance.get() as instance:
+        assert instance.get_runs() == []

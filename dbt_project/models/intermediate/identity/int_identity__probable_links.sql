@@ -91,27 +91,34 @@ receivers as (
     group by rule_name, account_key, fragment, surname, city
 ),
 
+accounts as (
+    -- each account's deliveries, and its two largest counts of one receiver: equal, and no
+    -- receiver is the usual one
+    select
+        rule_name,
+        account_key,
+        cast(sum(deliveries) as bigint) as account_deliveries,
+        max(deliveries) as most,
+        {{ second_largest('deliveries') }} as second_most
+    from receivers
+    group by rule_name, account_key
+),
+
 usual_receivers as (
     -- the receiver an account's deliveries go to most, no other as often, seen masked at least once
-    select ranked.*
-    from (
-        select
-            receivers.*,
-            cast(sum(receivers.deliveries) over (partition by receivers.rule_name, receivers.account_key) as bigint)
-                as account_deliveries,
-            max(receivers.deliveries) over (partition by receivers.rule_name, receivers.account_key) as most,
-            count(*) over (
-                partition by receivers.rule_name, receivers.account_key, receivers.deliveries
-            ) as receivers_as_often
-        from receivers
-    ) as ranked
+    select
+        receivers.*,
+        accounts.account_deliveries
+    from receivers
+    inner join accounts
+        on receivers.rule_name = accounts.rule_name and receivers.account_key = accounts.account_key
     inner join rules
-        on ranked.rule_name = rules.rule_name
+        on receivers.rule_name = rules.rule_name
     where
-        ranked.deliveries = ranked.most
-        and ranked.receivers_as_often = 1
-        and ranked.deliveries >= rules.min_deliveries
-        and ranked.record_key_a is not null
+        receivers.deliveries = accounts.most
+        and (accounts.second_most is null or accounts.second_most < accounts.most)
+        and receivers.deliveries >= rules.min_deliveries
+        and receivers.record_key_a is not null
 ),
 
 account_numbers as (

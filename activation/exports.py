@@ -285,10 +285,11 @@ def write_sheet(rows: pl.DataFrame, path: Path, sheet: str) -> None:
     }
     with xlsxwriter.Workbook(path, options) as book:
         worksheet = book.add_worksheet(sheet)
-        longest = rows.select(pl.all().cast(pl.String).str.len_chars().max().fill_null(0)).row(0) if rows.height else ()
+        # bytes, not characters: a Chinese character takes two columns' width and three bytes
+        longest = rows.select(pl.all().cast(pl.String).str.len_bytes().max().fill_null(0)).row(0) if rows.height else ()
         for index, name in enumerate(rows.columns):
             width = max(len(name), longest[index] if longest else 0)
-            worksheet.set_column(index, index, min(width, 60) + 2)
+            worksheet.set_column(index, index, min(width, 80) + 2)
         worksheet.write_row(0, 0, rows.columns, book.add_format({"bold": True}))
         for number, values in enumerate(rows.iter_rows(), start=1):
             worksheet.write_row(number, 0, values)

@@ -136,8 +136,8 @@ def export_segments(
     database rows and the renamed folders land together: on an error nothing is recorded and
     no new folder appears. Fans in `forget` (erasure requests) are deleted from the history, once:
     `segments.forgotten` records it, and no later snapshot can hold them (they left fan_360). Doing
-    it again every run read the whole history: a year of daily snapshots at 1M people is 69M
-    memberships, 1.2 s a run for five forgotten fans."""
+    it again every run read the whole history: a year of daily snapshots at 1M people is 71M
+    memberships (benchmarks/history.py)."""
     conn.execute(TABLES)
     export_dir.mkdir(parents=True, exist_ok=True)
     staging = safe_folder(export_dir, f".tmp-{run_id}")

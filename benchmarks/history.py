@@ -4,11 +4,13 @@ snapshots, and gets erasure requests. On a copy of a built warehouse (the bench'
 this builds that history by copying the latest week and the latest export under earlier dates,
 then times the deletes every run makes for the fans asked to be forgotten:
 
-- `fan_trust_weekly`'s post-hook, with the weeks as the model writes them (no fan order) and, to
-  compare, in fan order (DuckDB then skips the blocks without those fans: it helps while the
-  erased fans are fewer than a week's blocks, and costs a sort every run);
-- the segment history's delete of the forgotten fans, which a run now makes only for the fans
-  not forgotten before (`segments.forgotten`).
+- `fan_trust_weekly`'s erasure delete, with the weeks as the model writes them (no fan order)
+  and, to compare, in fan order (DuckDB then skips the blocks without those fans: it helps while
+  the erased fans are fewer than a week's blocks, and costs a sort every run);
+- the segment history's delete of the forgotten fans.
+
+A run used to make both deletes every day, for every fan ever erased; it now makes them only
+for the fans not forgotten before (`privacy.fan_trust_weekly__forgotten`, `segments.forgotten`).
 
 Each delete is rolled back; the figures are printed as JSON. Usage:
     .venv/bin/python benchmarks/history.py [--warehouse benchmarks/scratch/people_1000000/warehouse.duckdb]
@@ -106,9 +108,7 @@ def main() -> int:
                 figures["delete_seconds"][f"{erased} erased fans"] = {
                     "fan_trust_weekly, weeks as built": timed_delete(conn, "weeks_as_built"),
                     "fan_trust_weekly, weeks in fan order": timed_delete(conn, "weeks_in_fan_order"),
-                    "segments.memberships, every run before (now: once, on the run that forgets them)": timed_delete(
-                        conn, "memberships"
-                    ),
+                    "segments.memberships": timed_delete(conn, "memberships"),
                 }
     print(json.dumps(figures, indent=2))
     return 0

@@ -37,6 +37,30 @@
     select 1
 {%- endmacro %}
 
+{#- A model that keeps history (fan_trust_weekly: a week is never built again) forgets the fans of
+    an erasure (scope fan) once: their rows are deleted and the fans recorded in
+    privacy.<model>__forgotten (never published). A later run deletes only the fans not recorded
+    there: what it adds comes from marts the forgotten fans have left. Deleting every erased fan
+    every run read every week: with a year of weeks at 1M people, 1.05-1.15 s a run
+    (benchmarks/history.py). The model's hooks: forget_fans_once('prepare') before, then
+    forget_fans_once('delete') and forget_fans_once('record') after. -#}
+{% macro forget_fans_once(step) -%}
+    {%- set forgotten = api.Relation.create(database=this.database, schema='privacy', identifier=this.identifier ~ '__forgotten') -%}
+    {%- set new_fans -%}
+        select distinct fan_id from {{ ref('int_privacy__erased_records') }}
+        where erasure_scope = 'fan' and fan_id not in (select fan_id from {{ forgotten }})
+    {%- endset -%}
+    {%- if step == 'prepare' -%}
+        {%- if execute -%}{%- do run_query('create schema if not exists ' ~ forgotten.without_identifier()) -%}{%- endif -%}
+        create table if not exists {{ forgotten }} (fan_id {{ dbt.type_string() }}, forgotten_at {{ dbt.type_timestamp() }})
+        {{- ' using parquet' if target.type == 'spark' }}
+    {%- elif step == 'delete' -%}
+        {{ delete_rows('fan_id in (' ~ new_fans ~ ')') }}
+    {%- elif step == 'record' -%}
+        insert into {{ forgotten }} select fan_id, {{ run_started() }} from ({{ new_fans }}) as new_fans
+    {%- endif -%}
+{%- endmacro %}
+
 {#- Incremental models: the latest change a model has taken in, read from its own column (the
     start of time when it is empty), so a build takes only what changed after it. -#}
 {% macro watermark(column) -%}

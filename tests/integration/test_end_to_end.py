@@ -490,6 +490,9 @@ def check_forgotten(env: Path, fan_id: str, record_keys: list[str]) -> None:
     assert query(serving, f"select count(*) from bi.fans where fan_id = '{fan_id}'") == [(0,)]
     for table in ("memberships", "contact_log"):  # this run's exports and the history
         assert query(warehouse, f"select count(*) from segments.{table} where fan_id = '{fan_id}'") == [(0,)]
+    # forgotten once where history is kept: a later run deletes only fans not recorded there
+    for table in ("segments.forgotten", "privacy.fan_trust_weekly__forgotten"):
+        assert query(warehouse, f"select count(*) from {table} where fan_id = '{fan_id}'") == [(1,)], table
 
 
 def pick_two_fans_to_link(warehouse):

@@ -1,7 +1,8 @@
 -- A weekly snapshot of every fan's trust score and components, so trust can be followed over time.
 -- Each build writes the reporting week again, the rows of the fans there are now, keeping the
 -- earlier weeks: by deleting the week's rows on DuckDB, by overwriting the week's partition on
--- Spark (no deletes on its parquet tables).
+-- Spark (no deletes on its parquet tables). The fans of a new erasure leave every week, once
+-- (forget_fans_once, macros/incremental.sql).
 -- publish_key: the serving copy takes the weeks built again (the reporting week), not every week
 -- (a year of weeks is 52 times the fans)
 {{
@@ -12,7 +13,8 @@
         incremental_strategy='insert_overwrite' if target.type == 'spark' else 'delete+insert',
         partition_by=['week_start_date'] if target.type == 'spark' else none,
         full_refresh=false,
-        post_hook="{{ delete_rows('fan_id in (select fan_id from ' ~ ref('int_privacy__erased_records') ~ ' where erasure_scope = ' ~ sql_string('fan') ~ ')') }}",
+        pre_hook="{{ forget_fans_once('prepare') }}",
+        post_hook=["{{ forget_fans_once('delete') }}", "{{ forget_fans_once('record') }}"],
     )
 }}
 -- depends_on: {{ ref('int_privacy__erased_records') }}

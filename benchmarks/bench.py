@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.identity import compare, synthetic_graph  # noqa: E402
 from benchmarks.ingest import floor_read  # noqa: E402
 from ingestion.contracts import load_contracts  # noqa: E402
+from orchestration.settings import prepare_dagster_home  # noqa: E402
 from sample.next_day import write_delta  # noqa: E402
 from transform.identity import resolve  # noqa: E402
 
@@ -42,8 +43,7 @@ def scratch_env(work: Path, memory_limit: str = "50%") -> dict:
     """A new empty scratch folder for a benchmark run, and the environment that points every
     setting of the pipeline into it."""
     shutil.rmtree(work, ignore_errors=True)
-    (work / "dagster_home").mkdir(parents=True)
-    shutil.copy(ROOT / "dagster_home" / "dagster.yaml", work / "dagster_home" / "dagster.yaml")
+    prepare_dagster_home(work / "dagster_home")
     return {
         **os.environ,
         "SCRM_DUCKDB_PATH": str(work / "warehouse.duckdb"),

@@ -65,10 +65,11 @@ def apply_defaults() -> None:
     prepare_dagster_home()
 
 
-def prepare_dagster_home() -> None:
-    """A DAGSTER_HOME set to a new folder (a scratch run, a second warehouse) is created, with the
-    project's instance settings (telemetry off), instead of Dagster refusing to start."""
-    home = path_setting("DAGSTER_HOME")
+def prepare_dagster_home(home: Path | None = None) -> None:
+    """A DAGSTER_HOME (`home`, or the setting) set to a new folder (a scratch run, a second
+    warehouse, a test) is created, with the project's instance settings (telemetry off), instead
+    of Dagster refusing to start."""
+    home = home or path_setting("DAGSTER_HOME")
     settings = home / "dagster.yaml"
     if not settings.exists():
         home.mkdir(parents=True, exist_ok=True)

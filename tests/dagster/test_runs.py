@@ -9,6 +9,7 @@ import time
 import dagster as dg
 
 from orchestration.runs import fail_orphaned_runs
+from orchestration.settings import prepare_dagster_home
 
 SLOW_JOB = """
 import time
@@ -30,8 +31,7 @@ with dg.DagsterInstance.get() as instance:
 def test_a_killed_run_is_marked_failed_and_a_live_one_is_left_alone(tmp_path, monkeypatch):
     # issue 12 item 5: a `kill -9` used to leave the run STARTED in the history forever
     home = tmp_path / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    prepare_dagster_home(home)
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     script = tmp_path / "slow_job.py"
     script.write_text(SLOW_JOB)
@@ -59,8 +59,6 @@ def test_a_killed_run_is_marked_failed_and_a_live_one_is_left_alone(tmp_path, mo
 def test_a_new_dagster_home_is_created_with_telemetry_off(tmp_path, monkeypatch):
     # a scratch run pointing DAGSTER_HOME at a new folder used to stop at Dagster's "is not a
     # directory" error, before any asset ran
-    from orchestration.settings import prepare_dagster_home
-
     home = tmp_path / "scratch" / "dagster_home"
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     prepare_dagster_home()  # what every entry point does first, through apply_defaults

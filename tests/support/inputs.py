@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from orchestration.settings import prepare_dagster_home
+
 ORDERS_CONTRACT = """
 source: online_orders
 description: test orders
@@ -48,5 +50,4 @@ def isolate(patch: pytest.MonkeyPatch, root: Path) -> None:
     patch.setenv("DAGSTER_HOME", str(root / "dagster_home"))
     patch.setenv("SCRM_EXPORT_DIR", str(root / "exports"))
     patch.setenv("SCRM_SERVING_PATH", str(root / "serving" / "warehouse.duckdb"))
-    (root / "dagster_home").mkdir()
-    (root / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    prepare_dagster_home(root / "dagster_home")

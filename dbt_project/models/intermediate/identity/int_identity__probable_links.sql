@@ -99,7 +99,7 @@ accounts as (
         account_key,
         cast(sum(deliveries) as bigint) as account_deliveries,
         max(deliveries) as most,
-        {{ second_largest('deliveries') }} as second_most
+        {{ second_value('deliveries', largest=true) }} as second_most
     from receivers
     group by rule_name, account_key
 ),

@@ -48,7 +48,7 @@ purchase_summary as (
         purchases.fan_id,
         count(*) as purchase_count,
         min(purchases.ordered_at) as first_purchase_at,
-        {{ second_smallest('purchases.ordered_at') }} as second_purchase_at,
+        {{ second_value('purchases.ordered_at') }} as second_purchase_at,
         max(purchases.ordered_at) as last_purchase_at,
         {{ dbt.datediff('cast(max(purchases.ordered_at) as date)', 'max(as_of.as_of_date)', 'day') }}
             as days_since_last_purchase,

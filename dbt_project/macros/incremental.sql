@@ -216,3 +216,65 @@ identifiers as (
         select record_key_to from {{ ref('int_identity__probable_edges') }} where changed_at > {{ since }}
     )
 {%- endmacro %}
+
+{#- Marts that count days back from the reporting day (int_calendar__as_of) keep by fan what
+    only changes with the fan's own facts (counts in 7/30/90/365-day windows, totals, first and
+    last dates), in an intermediate model; the mart is a view adding what moves with the day
+    (days since, a score with a recency part), so a daily build rewrites only the fans that
+    changed. When the reporting day moves, a fan's windowed counts change only where one of its
+    events crosses a window's edge. The reporting day a model was last built for is kept beside
+    it (<model>__as_of, written by record_reporting_day() as a post-hook). -#}
+{% macro reporting_day_table() -%}
+    {{ return(this.incorporate(path={'identifier': this.identifier ~ '__as_of'})) }}
+{%- endmacro %}
+
+{% macro record_reporting_day() -%}
+    {%- if target.type == 'spark' -%}
+        select 1 {#- rebuilt whole there: nothing to remember -#}
+    {%- else -%}
+        create or replace table {{ reporting_day_table() }} as select as_of_date from {{ ref('int_calendar__as_of') }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- On a daily build, a condition on `at_column` true for the events whose place in a window
+    changed since the reporting day of the last build: dated in (earlier, later] (events up to
+    the reporting day count) or in (earlier - N, later - N] for a window of N days (a window
+    holds the days after reporting day - N). `false` when the day did not move; `true` (every
+    event) when the last build's day is unknown. -#}
+{% macro crossed_window_edges(at_column, windows) -%}
+    {%- if not (execute and is_incremental()) -%}{{ return('false') }}{%- endif -%}
+    {%- set current = run_query('select as_of_date from ' ~ ref('int_calendar__as_of')).columns[0].values()[0] -%}
+    {%- set recorded = adapter.get_relation(database=this.database, schema=this.schema, identifier=this.identifier ~ '__as_of') -%}
+    {%- if recorded is none -%}{{ return('true') }}{%- endif -%}
+    {%- set found = run_query('select as_of_date from ' ~ recorded).columns[0].values() -%}
+    {%- if found | length == 0 -%}{{ return('true') }}{%- endif -%}
+    {%- set previous = found[0] -%}
+    {%- if previous == current -%}{{ return('false') }}{%- endif -%}
+    {%- set earlier, later = [previous, current] | min, [previous, current] | max -%}
+    {%- set day = 'cast(' ~ at_column ~ ' as date)' -%}
+    {%- set ranges = [] -%}
+    {%- for shift in [0] + windows -%}
+        {%- set since = earlier - modules.datetime.timedelta(days=shift) -%}
+        {%- set through = later - modules.datetime.timedelta(days=shift) -%}
+        {%- do ranges.append('(' ~ day ~ " > date '" ~ since ~ "' and " ~ day ~ " <= date '" ~ through ~ "')") -%}
+    {%- endfor -%}
+    {{ return('(' ~ ranges | join(' or ') ~ ')') }}
+{%- endmacro %}
+
+{#- int_engagement__activity's fans whose windows moved with the reporting day: those with an
+    event that crossed a window's edge, and those whose message is answered by a brand reply
+    that crossed into the days counted. -#}
+{% macro interaction_edge_fans() -%}
+    {%- set crossed = crossed_window_edges('event_at', [7, 30, 90]) -%}
+    select fan_id from {{ ref('interactions') }} where fan_id is not null and {{ crossed }}
+    union
+    select fan_id from {{ ref('interactions') }}
+    where event_id in (select reply_to_event_id from {{ ref('interactions') }} where is_brand_reply and {{ crossed }})
+{%- endmacro %}
+
+{#- int_engagement__purchases's fans whose RFM window moved with the reporting day: those with
+    an order that crossed its edge. -#}
+{% macro order_edge_fans() -%}
+    select fan_id from {{ ref('orders') }}
+    where fan_id is not null and {{ crossed_window_edges('ordered_at', [var('engagement')['rfm_window_days']]) }}
+{%- endmacro %}

@@ -33,6 +33,8 @@ INTERMEDIATE = (
     "intermediate.int_identity__edges",
     "intermediate.int_identity__clusters",
     "intermediate.int_identity__current_assignments",
+    "intermediate.int_engagement__activity",
+    "intermediate.int_engagement__purchases",
 )
 # when a row was built, not what it says: left out of the comparison
 BOOKKEEPING = {
@@ -57,16 +59,17 @@ def load_all(warehouse: Path, landing: Path) -> None:
             load_source(conn, contract, landing)
 
 
-def snapshot(warehouse: Path) -> dict[str, pl.DataFrame]:
-    """Every staging table, every mart and the incremental intermediate models, current rows
-    only, bookkeeping columns left out, in a stable order."""
+def snapshot(warehouse: Path, tables: tuple[str, ...] | None = None) -> dict[str, pl.DataFrame]:
+    """Every staging table, every mart (a view too: the marts over the reporting day) and the
+    incremental intermediate models, or only `tables`: current rows only, bookkeeping columns
+    left out, in a stable order."""
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         marts = conn.execute(
             "select table_schema || '.' || table_name from information_schema.tables "
-            "where table_schema in ('staging', 'marts') and table_type = 'BASE TABLE' order by 1"
+            "where table_schema in ('staging', 'marts') order by 1"
         ).fetchall()
         out = {}
-        for table in (*INTERMEDIATE, *(t for (t,) in marts)):
+        for table in tables or (*INTERMEDIATE, *(t for (t,) in marts)):
             schema, name = table.split(".")
             columns = [
                 c
@@ -288,6 +291,44 @@ def test_incremental_equals_full_refresh(day_two):
         except AssertionError as exc:
             differ.append(f"{table}: {exc}")
     assert not differ, "incremental and full refresh differ:\n" + "\n".join(differ)
+
+
+def test_a_moved_reporting_day_changes_the_windows_as_a_full_refresh_does(day_two, tmp_path):
+    """The reporting day set 20 days back: the kept engagement and RFM rows of the fans with an
+    event across a window's edge are built again, the others stay, and the marts read the same
+    as when everything is built for that day."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(day_two["warehouse"], warehouse)
+    env = {**day_two["env"], "SCRM_DUCKDB_PATH": str(warehouse), "DBT_TARGET_PATH": str(tmp_path / "target")}
+    marts = ("marts.fan_engagement", "marts.fan_rfm", "marts.fan_trust", "marts.fan_lifecycle", "marts.fan_360")
+    kept = ("intermediate.int_engagement__activity", "intermediate.int_engagement__purchases")
+    before = snapshot(warehouse, marts)
+    (as_of,) = query(warehouse, "select as_of_date from intermediate.int_calendar__as_of")[0]
+    moved = f'{{as_of_date: "{as_of - timedelta(days=20)}"}}'
+    dbt(env, "run", "--select", "int_calendar__as_of+", "--vars", moved, "--profiles-dir", "dbt_project")
+    incremental = snapshot(warehouse, marts + kept)
+    rebuilt = query(
+        warehouse,
+        "select count(*) from intermediate.int_engagement__activity where refreshed_at = "
+        "(select max(refreshed_at) from intermediate.int_engagement__activity)",
+    )[0][0]
+    fans = query(warehouse, "select count(*) from marts.fans")[0][0]
+    assert 0 < rebuilt < fans, "only the fans with an event across a window's edge are built again"
+    assert not before["marts.fan_engagement"].equals(incremental["marts.fan_engagement"])
+    dbt(
+        env,
+        "run",
+        "--full-refresh",
+        "--select",
+        "int_calendar__as_of+",
+        "--vars",
+        moved,
+        "--profiles-dir",
+        "dbt_project",
+    )
+    full = snapshot(warehouse, marts + kept)
+    for table in marts + kept:
+        assert_frame_equal(incremental[table], full[table], check_row_order=True)
 
 
 def test_a_daily_build_tests_the_rows_changed_since_the_last_successful_build(day_two, tmp_path):

@@ -8,7 +8,9 @@ Publishing only what changed: the new file starts from the copy before the last 
 then refuses to open it for writing; otherwise as a byte copy of the last one. A mart kept
 incrementally (`publish_key` and `changed_at` in its dbt meta: the key its rows are built by,
 and the column that dates them) takes only the rows of the keys built again since that copy,
-and loses the keys that left the warehouse; every other mart is written whole. A mart whose
+and loses the keys that left the warehouse; a mart dbt builds as a view over models kept that
+way (fan_engagement, fan_rfm) is a view in the copy too, over copies of those models, unless
+it carries or reads personal data; every other mart is written whole. A mart whose
 masked columns changed, a copy written with another storage version, or a delta that does not
 end with the warehouse's row count is written whole too; a copy with more free blocks than used
 ones (the old blocks of the tables written whole) is written whole again, compact, so the file
@@ -81,46 +83,57 @@ def publish(
         conn.execute(f"attach '{tmp}' as serving (storage_version '{version}')")
     rows: dict[str, int] = {}
     published: list[tuple] = []
+    views = _views_to_keep(conn, working, manifest_path, marked)
+    copied = [(schema, table) for schema in SCHEMAS for table in _tables(conn, working, schema)]
+    copied = [relation for relation in copied if relation not in views]
+    copied += sorted({upstream for _, reads in views.values() for upstream in reads} - set(copied))
     # one transaction: the copy is checkpointed once, when it is detached, not each time its
     # log passes the threshold (a table written whole after the deletes of a delta paid for it)
     conn.execute("begin")
     try:
-        for schema in SCHEMAS:
+        wanted = set(copied) | set(views)
+        for schema in sorted({schema for schema, _ in wanted}):
             conn.execute(f"create schema if not exists serving.{schema}")
-            tables = _tables(conn, working, schema)
-            for gone in set(_tables(conn, "serving", schema)) - set(tables):  # marts dropped from the project
-                conn.execute(f'drop table serving.{schema}."{gone}"')
-            for table in tables:
-                masks = marked.get((schema, table), {})
-                columns = [
-                    c
-                    for (c,) in conn.execute(
-                        "select column_name from information_schema.columns where table_catalog = current_database() "
-                        "and table_schema = ? and table_name = ? order by ordinal_position",
-                        [schema, table],
-                    ).fetchall()
-                ]
-                select = ", ".join(_column(c, masks.get(c)) for c in columns)
-                definition = hashlib.sha256(select.encode()).hexdigest()[:16]
-                name = f'{schema}."{table}"'
-                key, changed_at = keys.get((schema, table), (None, None))
-                if changed_at not in columns or masks.get(key) not in (None, "id"):  # a masked key: several rows
-                    key = None
-                last = previous.get(f"{schema}.{table}") if previous else None
-                kept = (
-                    last is not None
-                    and last["definition"] == definition
-                    and key is not None
-                    and _apply_changes(conn, name, select, key, masks.get(key), changed_at, last["refreshed_through"])
-                )
-                if not kept:
-                    conn.execute(f"create or replace table serving.{name} as select {select} from {name}")
-                rows[f"{schema}.{table}"] = conn.execute(f"select count(*) from serving.{name}").fetchone()[0]
-                through = conn.execute(f'select max("{changed_at}") from {name}').fetchone()[0] if key else None
-                published.append((f"{schema}.{table}", rows[f"{schema}.{table}"], definition, through, bool(kept)))
+        for schema, gone, kind in _relations(conn, "serving", {schema for schema, _ in wanted} | set(SCHEMAS)):
+            if (schema, gone) not in wanted or (kind == "VIEW") != ((schema, gone) in views):
+                conn.execute(f'drop {"view" if kind == "VIEW" else "table"} serving.{schema}."{gone}"')
+        for schema, table in copied:
+            masks = marked.get((schema, table), {})
+            columns = [
+                c
+                for (c,) in conn.execute(
+                    "select column_name from information_schema.columns where table_catalog = current_database() "
+                    "and table_schema = ? and table_name = ? order by ordinal_position",
+                    [schema, table],
+                ).fetchall()
+            ]
+            select = ", ".join(_column(c, masks.get(c)) for c in columns)
+            definition = hashlib.sha256(select.encode()).hexdigest()[:16]
+            name = f'{schema}."{table}"'
+            key, changed_at = keys.get((schema, table), (None, None))
+            if changed_at not in columns or masks.get(key) not in (None, "id"):  # a masked key: several rows
+                key = None
+            last = previous.get(f"{schema}.{table}") if previous else None
+            kept = (
+                last is not None
+                and last["definition"] == definition
+                and key is not None
+                and _apply_changes(conn, name, select, key, masks.get(key), changed_at, last["refreshed_through"])
+            )
+            if not kept:
+                conn.execute(f"create or replace table serving.{name} as select {select} from {name}")
+            rows[f"{schema}.{table}"] = conn.execute(f"select count(*) from serving.{name}").fetchone()[0]
+            through = conn.execute(f'select max("{changed_at}") from {name}').fetchone()[0] if key else None
+            published.append((f"{schema}.{table}", rows[f"{schema}.{table}"], definition, through, bool(kept)))
         # views are stored with the names as written: create them from inside the new file, so
         # they resolve there when BI opens it on its own
         conn.execute("use serving")
+        for (schema, view), (sql, _) in views.items():  # its SQL names what it reads without a catalog
+            conn.execute(f'drop view if exists {schema}."{view}"')
+            conn.execute(sql)
+            rows[f"{schema}.{view}"] = conn.execute(f'select count(*) from {schema}."{view}"').fetchone()[0]
+            definition = hashlib.sha256(sql.encode()).hexdigest()[:16]
+            published.append((f"{schema}.{view}", rows[f"{schema}.{view}"], definition, None, False))
         conn.execute("create schema if not exists bi")
         for name, sql in BI_VIEWS.items():
             conn.execute(f"create or replace view bi.{name} as {sql}")
@@ -171,6 +184,42 @@ def _reuse_spare(conn: duckdb.DuckDBPyConnection, spare: Path, target: Path, tmp
             pass
     tmp.unlink()
     return None
+
+
+def _views_to_keep(
+    conn: duckdb.DuckDBPyConnection, working: str, manifest_path: Path, marked: dict
+) -> dict[tuple[str, str], tuple[str, list[tuple[str, str]]]]:
+    """(schema, view) -> (its CREATE VIEW statement, the (schema, model) relations it reads), for
+    the marts dbt builds as views over other models (fan_engagement over the kept activity):
+    the copy holds them as views too, over copies of what they read, which are kept by key, so
+    a new reporting day rewrites nothing. Only a view that carries no personal data and reads
+    none; any other view is copied as a table, masked (a Spark build's marts, views over its
+    Parquet files, are tables in the manifest)."""
+    nodes = json.loads(Path(manifest_path).read_text())["nodes"]
+    models = {uid: n for uid, n in nodes.items() if n["resource_type"] == "model"}
+    found = {}
+    for node in models.values():
+        if node["config"].get("materialized") != "view" or node["schema"] not in SCHEMAS:
+            continue
+        reads = [(models[uid]["schema"], models[uid]["name"]) for uid in node["depends_on"]["nodes"] if uid in models]
+        if any(marked.get(relation) for relation in [(node["schema"], node["name"]), *reads]):
+            continue
+        sql = conn.execute(
+            "select sql from duckdb_views() where database_name = ? and schema_name = ? and view_name = ?",
+            [working, node["schema"], node["name"]],
+        ).fetchall()
+        if sql:
+            found[(node["schema"], node["name"])] = (sql[0][0], reads)
+    return found
+
+
+def _relations(conn: duckdb.DuckDBPyConnection, catalog: str, schemas: set[str]) -> list[tuple[str, str, str]]:
+    """(schema, name, 'BASE TABLE' or 'VIEW') of the relations in these schemas of a catalog."""
+    return conn.execute(
+        "select table_schema, table_name, table_type from information_schema.tables where table_catalog = ? "
+        f"and table_schema in ({', '.join('?' for _ in schemas)}) order by 1, 2",
+        [catalog, *sorted(schemas)],
+    ).fetchall()
 
 
 def _tables(conn: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> list[str]:

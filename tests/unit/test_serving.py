@@ -168,3 +168,55 @@ def test_a_publish_builds_on_the_copy_before_last_unless_a_reader_still_has_it_o
             reader.wait()
         day(conn, 6)
     assert sorted(p.name for p in target.parent.iterdir()) == [".warehouse.duckdb.spare", "warehouse.duckdb"]
+
+
+def test_a_mart_view_over_kept_models_is_a_view_in_the_copy_unless_it_touches_personal_data(tmp_path):
+    """fan_engagement is a dbt view over a model kept by fan: the copy takes that model's changed
+    rows and holds the view, which reads the copy's own rows when BI opens the file alone. A view
+    reading a personal column is copied as a table, masked."""
+    manifest = tmp_path / "manifest.json"
+    kept = model("activity", {"fan_id": None, "events": None, "refreshed_at": None}, publish_key="fan_id")
+    kept["schema"] = "intermediate"
+    view = model("engagement", {"fan_id": None, "score": None})
+    view["config"]["materialized"] = "view"
+    view["depends_on"] = {"nodes": ["model.activity"]}
+    names = model("names", {"fan_id": None, "fan_name": "name"})
+    named = model("named_engagement", {"fan_id": None, "fan_name": "name", "score": None})
+    named["config"]["materialized"] = "view"
+    named["depends_on"] = {"nodes": ["model.activity", "model.names"]}
+    nodes = {"model.activity": kept, "model.engagement": view, "model.names": names, "model.named_engagement": named}
+    manifest.write_text(json.dumps({"nodes": nodes}))
+    target = tmp_path / "serving" / "warehouse.duckdb"
+    with duckdb.connect(str(tmp_path / "working.duckdb")) as conn:
+        conn.execute("create schema marts")
+        conn.execute("create schema intermediate")
+        for table, columns in MARTS.items():
+            conn.execute(f"create table marts.{table} as select {columns}")
+        conn.execute("""create table intermediate.activity as select 'F' || i as fan_id, i as events,
+            timestamp '2026-11-01 02:00:00' as refreshed_at from range(1, 4) t(i)""")
+        conn.execute("create view marts.engagement as select fan_id, 10 * events as score from intermediate.activity")
+        conn.execute("create table marts.names as select 'F1' as fan_id, '张伟' as fan_name")
+        conn.execute("""create view marts.named_engagement as select fan_id, fan_name, score
+            from marts.engagement inner join marts.names using (fan_id)""")
+        publish(conn, target, manifest, "run1")
+        # day two: F2's events change; the view in the copy follows without being written
+        conn.execute(
+            "update intermediate.activity set events = 7, refreshed_at = timestamp '2026-11-02 02:00:00' "
+            "where fan_id = 'F2'"
+        )
+        publish(conn, target, manifest, "run2")
+    with duckdb.connect(str(target), read_only=True) as copy:
+        kinds = dict(
+            copy.execute(
+                "select table_name, table_type from information_schema.tables where table_schema = 'marts'"
+            ).fetchall()
+        )
+        assert kinds["engagement"] == "VIEW" and kinds["named_engagement"] == "BASE TABLE"
+        assert copy.execute("select * from marts.engagement order by 1").fetchall() == [
+            ("F1", 10),
+            ("F2", 70),
+            ("F3", 30),
+        ]
+        assert copy.execute("select * from marts.named_engagement").fetchall() == [("F1", "张**", 10)]
+        how = dict(copy.execute("select table_name, changes_only from _serving.published").fetchall())
+        assert how["intermediate.activity"], "the kept model's changed rows only"

@@ -6,7 +6,7 @@
 -- depends_on: {{ ref('orders') }}
 {%- set event_weights = var('engagement')['event_weights'] %}
 {{ config(
-    meta={'changed_at': 'refreshed_at'},
+    meta={'publish_key': 'fan_id', 'changed_at': 'refreshed_at'},
     materialized=kept_by_key(),
     incremental_strategy='append',
     on_schema_change='append_new_columns',

@@ -8,7 +8,7 @@
 -- depends_on: {{ ref('interactions') }}
 {%- set rfm_window_days = var('engagement')['rfm_window_days'] %}
 {{ config(
-    meta={'changed_at': 'refreshed_at'},
+    meta={'publish_key': 'fan_id', 'changed_at': 'refreshed_at'},
     materialized=kept_by_key(),
     incremental_strategy='delete+insert',
     unique_key='fan_id',

@@ -86,7 +86,7 @@ def publish(
     views = _views_to_keep(conn, working, manifest_path, marked)
     copied = [(schema, table) for schema in SCHEMAS for table in _tables(conn, working, schema)]
     copied = [relation for relation in copied if relation not in views]
-    copied += sorted({upstream for _, reads in views.values() for upstream in reads} - set(copied))
+    copied += sorted({upstream for _, reads in views.values() for upstream in reads} - set(copied) - set(views))
     # one transaction: the copy is checkpointed once, when it is detached, not each time its
     # log passes the threshold (a table written whole after the deletes of a delta paid for it)
     conn.execute("begin")
@@ -94,7 +94,7 @@ def publish(
         wanted = set(copied) | set(views)
         for schema in sorted({schema for schema, _ in wanted}):
             conn.execute(f"create schema if not exists serving.{schema}")
-        for schema, gone, kind in _relations(conn, "serving", {schema for schema, _ in wanted} | set(SCHEMAS)):
+        for schema, gone, kind in _relations(conn, "serving"):  # dropped from the project, or now a view
             if (schema, gone) not in wanted or (kind == "VIEW") != ((schema, gone) in views):
                 conn.execute(f'drop {"view" if kind == "VIEW" else "table"} serving.{schema}."{gone}"')
         for schema, table in copied:
@@ -201,7 +201,11 @@ def _views_to_keep(
     for node in models.values():
         if node["config"].get("materialized") != "view" or node["schema"] not in SCHEMAS:
             continue
-        reads = [(models[uid]["schema"], models[uid]["name"]) for uid in node["depends_on"]["nodes"] if uid in models]
+        reads = [
+            (models[uid]["schema"], models[uid]["name"])
+            for uid in node["depends_on"]["nodes"]
+            if uid in models and models[uid]["config"].get("materialized") != "ephemeral"
+        ]
         if any(marked.get(relation) for relation in [(node["schema"], node["name"]), *reads]):
             continue
         sql = conn.execute(
@@ -213,12 +217,13 @@ def _views_to_keep(
     return found
 
 
-def _relations(conn: duckdb.DuckDBPyConnection, catalog: str, schemas: set[str]) -> list[tuple[str, str, str]]:
-    """(schema, name, 'BASE TABLE' or 'VIEW') of the relations in these schemas of a catalog."""
+def _relations(conn: duckdb.DuckDBPyConnection, catalog: str) -> list[tuple[str, str, str]]:
+    """(schema, name, 'BASE TABLE' or 'VIEW') of what a copy holds from the warehouse: every
+    schema but the BI views and the record of what was published."""
     return conn.execute(
         "select table_schema, table_name, table_type from information_schema.tables where table_catalog = ? "
-        f"and table_schema in ({', '.join('?' for _ in schemas)}) order by 1, 2",
-        [catalog, *sorted(schemas)],
+        "and table_schema not in ('bi', '_serving') order by 1, 2",
+        [catalog],
     ).fetchall()
 
 

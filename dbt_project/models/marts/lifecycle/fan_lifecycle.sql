@@ -6,12 +6,12 @@ fans as (
     select * from {{ ref('fans') }}
 ),
 
-fan_rfm as (
-    select * from {{ ref('fan_rfm') }}
+purchases as (
+    select * from {{ ref('int_engagement__purchases') }}
 ),
 
-fan_engagement as (
-    select * from {{ ref('fan_engagement') }}
+activity as (
+    select * from {{ ref('int_engagement__activity') }}
 ),
 
 fan_trust as (
@@ -25,29 +25,29 @@ referral_advocates as (
 reached as (
     select
         fans.fan_id,
-        fan_rfm.first_purchase_at as customer_at,
+        purchases.first_purchase_at as customer_at,
         case
-            when fans.member_since is null then fan_rfm.second_purchase_at
-            when fan_rfm.second_purchase_at is null then fans.member_since
-            else least(fans.member_since, fan_rfm.second_purchase_at)
+            when fans.member_since is null then purchases.second_purchase_at
+            when purchases.second_purchase_at is null then fans.member_since
+            else least(fans.member_since, purchases.second_purchase_at)
         end as user_at,
         case
-            when fans.first_followed_at is not null and fan_engagement.first_interaction_at is not null
-                then greatest(fans.first_followed_at, fan_engagement.first_interaction_at)
+            when fans.first_followed_at is not null and activity.first_interaction_at is not null
+                then greatest(fans.first_followed_at, activity.first_interaction_at)
         end as fan_at,
         referral_advocates.first_conversion_at as friend_at,
         coalesce(referral_advocates.direct_referrals, 0) as direct_referrals,
         fans.is_social_follower,
-        fan_rfm.purchase_count,
-        fan_engagement.comments_90d + fan_engagement.shares_90d + fan_engagement.messages_90d
+        purchases.purchase_count,
+        activity.comments_90d + activity.shares_90d + activity.messages_90d
             as active_interactions_90d,
-        fan_engagement.active_days_90d,
+        activity.active_days_90d,
         fan_trust.trust_score
     from fans
-    inner join fan_rfm
-        on fans.fan_id = fan_rfm.fan_id
-    inner join fan_engagement
-        on fans.fan_id = fan_engagement.fan_id
+    inner join purchases
+        on fans.fan_id = purchases.fan_id
+    inner join activity
+        on fans.fan_id = activity.fan_id
     inner join fan_trust
         on fans.fan_id = fan_trust.fan_id
     left join referral_advocates

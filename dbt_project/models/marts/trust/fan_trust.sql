@@ -8,12 +8,12 @@ fans as (
     select * from {{ ref('fans') }}
 ),
 
-fan_engagement as (
-    select * from {{ ref('fan_engagement') }}
+activity as (
+    select * from {{ ref('int_engagement__activity') }}
 ),
 
-fan_rfm as (
-    select * from {{ ref('fan_rfm') }}
+purchases as (
+    select * from {{ ref('int_engagement__purchases') }}
 ),
 
 follower_signals as (
@@ -28,13 +28,13 @@ signals as (
     select
         fans.fan_id,
         greatest(0, {{ dbt.datediff('cast(fans.first_seen_at as date)', 'as_of.as_of_date', 'day') }}) as tenure_days,
-        fan_engagement.interactions_90d,
-        fan_engagement.messages_total,
-        fan_engagement.replied_messages_total,
-        fan_engagement.complaints_total,
-        fan_rfm.purchase_count,
-        fan_rfm.order_count,
-        fan_rfm.refunded_order_count,
+        activity.interactions_90d,
+        activity.messages_total,
+        activity.replied_messages_total,
+        activity.complaints_total,
+        purchases.purchase_count,
+        purchases.order_count,
+        purchases.refunded_order_count,
         (
             case when fans.is_wechat_contactable then 1 else 0 end
             + case when fans.is_sms_contactable then 1 else 0 end
@@ -42,14 +42,14 @@ signals as (
         ) as contactable_channels,
         coalesce(follower_signals.is_bulk_subscriber, false) as is_bulk_subscriber,
         follower_signals.fan_id is not null
-        and fan_engagement.interactions_total = 0 and fan_rfm.purchase_count = 0 as has_never_interacted,
+        and activity.interactions_total = 0 and purchases.purchase_count = 0 as has_never_interacted,
         coalesce(follower_signals.has_default_profile, false) as has_default_profile
     from fans
     cross join as_of
-    inner join fan_engagement
-        on fans.fan_id = fan_engagement.fan_id
-    inner join fan_rfm
-        on fans.fan_id = fan_rfm.fan_id
+    inner join activity
+        on fans.fan_id = activity.fan_id
+    inner join purchases
+        on fans.fan_id = purchases.fan_id
     left join follower_signals
         on fans.fan_id = follower_signals.fan_id
 ),

@@ -158,7 +158,10 @@ def test_the_spark_run_publishes_the_same_serving_copy_and_segment_exports(build
     copies = {}
     for engine, build in builds.items():
         with duckdb.connect(str(build["root"] / "serving" / "warehouse.duckdb"), read_only=True) as conn:
-            copies[engine] = dict(conn.execute("select table_name, row_count from _serving.published").fetchall())
+            # the marts; a DuckDB copy also holds what its mart views read (intermediate.*), a
+            # Spark build's marts are tables
+            published = "select table_name, row_count from _serving.published where table_name like 'marts.%'"
+            copies[engine] = dict(conn.execute(published).fetchall())
     assert copies["spark"] == copies["duckdb"]
     exports = {engine: latest_exports(build["root"] / "exports") for engine, build in builds.items()}
     assert sum(len(lines) - 1 for lines in exports["duckdb"].values()) > 0  # members below the headers

@@ -146,9 +146,10 @@ def build_serving_asset() -> dg.AssetsDefinition:
         key=["serving", "warehouse"],
         group_name="serving",
         deps=[*mart_keys(), EXPORTS_KEY],
-        description="The read-only copy BI tools open (SCRM_SERVING_PATH): every marts table with the columns the "
-        "dbt docs mark as personal data masked, BI views in schema `bi`, and `_serving.published` (run, row "
-        "counts). Written to a temporary file and renamed into place after a successful run; the storage version "
+        description="The read-only copy BI tools open (SCRM_SERVING_PATH): every mart with the columns the dbt "
+        "docs mark as personal data masked (a mart view over kept models stays a view, over copies of what it "
+        "reads), BI views in schema `bi`, and `_serving.published` (run, row counts). Written to a temporary "
+        "file and renamed into place after a successful run; the storage version "
         "(SCRM_SERVING_STORAGE_VERSION, default v1.4.0) lets BI clients embedding DuckDB 1.4 or 1.5 open it.",
         kinds={"duckdb"},
     )
@@ -160,7 +161,8 @@ def build_serving_asset() -> dg.AssetsDefinition:
             rows = publish(
                 conn, target, dbt_project().manifest_path, context.run_id, serving.storage_version, context.log.info
             )
-        context.log.info(f"published {len(rows)} tables to {target}")
+        marts = sum(name.startswith("marts.") for name in rows)
+        context.log.info(f"published {marts} marts and {len(rows) - marts} tables they read to {target}")
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(target)),

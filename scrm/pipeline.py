@@ -248,6 +248,6 @@ def delivery_summary(conn: duckdb.DuckDBPyConnection) -> list[str]:
         )
     if serving.exists():
         with duckdb.connect(str(serving), read_only=True) as conn:
-            tables = first_row(conn, "select count(*) from _serving.published")[0]
-        lines.append(f"serving copy for BI (read-only, personal data masked): {serving} ({tables} tables, schema bi)")
+            marts = first_row(conn, "select count(*) from _serving.published where table_name like 'marts.%'")[0]
+        lines.append(f"serving copy for BI (read-only, personal data masked): {serving} ({marts} marts, schema bi)")
     return lines

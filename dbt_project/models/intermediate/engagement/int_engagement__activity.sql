@@ -45,7 +45,7 @@ events as (
     where
         interactions.fan_id is not null
         and cast(interactions.event_at as date) <= as_of.as_of_date
-    {% if is_incremental() %}
+        {% if is_incremental() %}
         and interactions.fan_id in (select touched.fan_id from touched)
         {% endif %}
 ),

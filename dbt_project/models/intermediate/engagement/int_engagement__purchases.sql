@@ -45,7 +45,7 @@ orders_to_date as (
     cross join as_of
     where
         cast(orders.ordered_at as date) <= as_of.as_of_date
-    {% if is_incremental() %}
+        {% if is_incremental() %}
         and orders.fan_id in (select touched.fan_id from touched)
         {% endif %}
 ),

@@ -244,7 +244,7 @@ identifiers as (
 {% macro crossed_window_edges(at_column, windows) -%}
     {%- if not (execute and is_incremental()) -%}{{ return('false') }}{%- endif -%}
     {%- set current = run_query('select as_of_date from ' ~ ref('int_calendar__as_of')).columns[0].values()[0] -%}
-    {%- set recorded = adapter.get_relation(database=this.database, schema=this.schema, identifier=this.identifier ~ '__as_of') -%}
+    {%- set recorded = load_relation(reporting_day_table()) -%}
     {%- if recorded is none -%}{{ return('true') }}{%- endif -%}
     {%- set found = run_query('select as_of_date from ' ~ recorded).columns[0].values() -%}
     {%- if found | length == 0 -%}{{ return('true') }}{%- endif -%}
@@ -262,8 +262,8 @@ identifiers as (
 {%- endmacro %}
 
 {#- int_engagement__activity's fans whose windows moved with the reporting day: those with an
-    event that crossed a window's edge, and those whose message is answered by a brand reply
-    that crossed into the days counted. -#}
+    event that crossed the edge of a window it counts (7, 30 and 90 days), and those whose
+    message is answered by a brand reply that crossed into the days counted. -#}
 {% macro interaction_edge_fans() -%}
     {%- set crossed = crossed_window_edges('event_at', [7, 30, 90]) -%}
     select fan_id from {{ ref('interactions') }} where fan_id is not null and {{ crossed }}

@@ -32,22 +32,27 @@ interactions as (
     select * from {{ ref('interactions') }}
 ),
 
+own_interactions as (
+    -- a daily build's fans; the brand's replies below are read from every interaction
+    select * from interactions
+    {% if is_incremental() %}
+    where fan_id in (select touched.fan_id from touched)
+    {% endif %}
+),
+
 as_of as (
     select * from {{ ref('int_calendar__as_of') }}
 ),
 
 events as (
     select
-        interactions.*,
-        {{ dbt.datediff('cast(interactions.event_at as date)', 'as_of.as_of_date', 'day') }} as days_ago  -- noqa: LT05
-    from interactions
+        own_interactions.*,
+        {{ dbt.datediff('cast(own_interactions.event_at as date)', 'as_of.as_of_date', 'day') }} as days_ago  -- noqa: LT05
+    from own_interactions
     cross join as_of
     where
-        interactions.fan_id is not null
-        and cast(interactions.event_at as date) <= as_of.as_of_date
-        {% if is_incremental() %}
-        and interactions.fan_id in (select touched.fan_id from touched)
-        {% endif %}
+        own_interactions.fan_id is not null
+        and cast(own_interactions.event_at as date) <= as_of.as_of_date
 ),
 
 replied as (

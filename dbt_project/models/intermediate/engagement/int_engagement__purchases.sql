@@ -33,6 +33,9 @@ fans as (
 
 orders as (
     select * from {{ ref('orders') }}
+    {% if is_incremental() %}
+    where fan_id in (select touched.fan_id from touched)
+    {% endif %}
 ),
 
 as_of as (
@@ -45,9 +48,6 @@ orders_to_date as (
     cross join as_of
     where
         cast(orders.ordered_at as date) <= as_of.as_of_date
-        {% if is_incremental() %}
-        and orders.fan_id in (select touched.fan_id from touched)
-        {% endif %}
 ),
 
 order_summary as (

@@ -84,7 +84,7 @@ def publish(
     rows: dict[str, int] = {}
     published: list[tuple] = []
     views = _views_to_keep(conn, working, manifest_path, marked)
-    copied = [(schema, table) for schema in SCHEMAS for table in _tables(conn, working, schema)]
+    copied = [(schema, name) for schema, name, _ in _relations(conn, working) if schema in SCHEMAS]
     copied = [relation for relation in copied if relation not in views]
     copied += sorted({upstream for _, reads in views.values() for upstream in reads} - set(copied) - set(views))
     # one transaction: the copy is checkpointed once, when it is detached, not each time its
@@ -218,26 +218,14 @@ def _views_to_keep(
 
 
 def _relations(conn: duckdb.DuckDBPyConnection, catalog: str) -> list[tuple[str, str, str]]:
-    """(schema, name, 'BASE TABLE' or 'VIEW') of what a copy holds from the warehouse: every
-    schema but the BI views and the record of what was published."""
+    """(schema, name, 'BASE TABLE' or 'VIEW') of the relations of a catalog, but the copy's BI
+    views and its record of what was published. A view counts too: a Spark build's marts are
+    views over its Parquet files (ingestion/lake.py), copied as tables."""
     return conn.execute(
         "select table_schema, table_name, table_type from information_schema.tables where table_catalog = ? "
         "and table_schema not in ('bi', '_serving') order by 1, 2",
         [catalog],
     ).fetchall()
-
-
-def _tables(conn: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> list[str]:
-    """The tables of a schema: a view too (a Spark build's marts are views over its Parquet
-    files, ingestion/lake.py); the copy holds every one as a table."""
-    return [
-        t
-        for (t,) in conn.execute(
-            "select table_name from information_schema.tables where table_catalog = ? "
-            "and table_schema = ? and table_type in ('BASE TABLE', 'VIEW') order by 1",
-            [catalog, schema],
-        ).fetchall()
-    ]
 
 
 def publish_keys(manifest_path: Path) -> dict[tuple[str, str], tuple[str, str]]:

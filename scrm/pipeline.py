@@ -129,6 +129,9 @@ def _marts_and_deliveries(conn: duckdb.DuckDBPyConnection, truth: bool) -> list[
     )[0]
     if not built:
         return ["", "the marts have not been built yet: nothing to show past the loads"]
+    if not first_row(conn, "select count(*) from marts.fans")[0]:
+        landing = path_setting("SCRM_LANDING_DIR")
+        return ["", f"the marts hold no fans: no rows were loaded (is {landing} the landing folder?)"]
     return ["", *identity_summary(conn, truth), "", *marts_summary(conn, truth), "", *delivery_summary(conn)]
 
 

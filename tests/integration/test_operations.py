@@ -101,3 +101,12 @@ def test_a_bad_day(sample, dbt_manifest, isolated_env, monkeypatch, capsys):
         assert typos == (2,), "released rows reach the incremental marts"
         # the 2099 order is in the warehouse now, and still does not move the reporting day
         assert conn.execute("select as_of_date from intermediate.int_calendar__as_of").fetchone() == (expected_day,)
+
+
+def test_a_landing_folder_with_no_files(dbt_manifest, isolated_env, capsys):
+    """SCRM_LANDING_DIR set to the wrong folder (one level too high): the run builds empty marts
+    and its summary says that nothing was loaded and where it looked, not a traceback."""
+    (isolated_env / "landing").mkdir()
+    code, out = scrm_run(capsys)
+    assert code == 0, out
+    assert f"the marts hold no fans: no rows were loaded (is {isolated_env / 'landing'} the landing folder?)" in out

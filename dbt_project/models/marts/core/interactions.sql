@@ -39,40 +39,40 @@ keyed as (
 ),
 
 {% if is_incremental() %}
-changed as (
-    -- new events, and events whose follower record moved to another fan (or first appeared)
-    select event_id from keyed
-    where _loaded_at > {{ watermark('refreshed_at') }}
-    union
-    select keyed.event_id
-    from keyed
-    inner join current_assignments
-        on keyed.follower_record_key = current_assignments.record_key
-    where current_assignments.assigned_at > {{ watermark('refreshed_at') }}
+moved as (
+    -- follower records that moved to another fan (or first appeared) since the last build
+    select record_key from current_assignments
+    where assigned_at > {{ watermark('refreshed_at') }}
 ),
 {% endif %}
 
+changed as (
+    -- a daily build's events: the new ones, and those of the follower records that moved. One
+    -- filter before the joins: a join of all events to the changed ids probed 5.7M rows at 1M
+    -- people (1.1-1.5 s against 0.47 s)
+    select * from keyed
+    {% if is_incremental() %}
+    where _loaded_at > {{ watermark('refreshed_at') }} or follower_record_key in (select moved.record_key from moved)
+    {% endif %}
+),
+
 final as (
     select
-        keyed.event_id,
+        changed.event_id,
         fan_records.fan_id,
-        keyed.follower_record_key,
-        keyed.platform,
-        keyed.event_type,
-        keyed.is_brand_reply,
-        keyed.content_id,
-        keyed.reply_to_event_id,
-        keyed.event_at,
+        changed.follower_record_key,
+        changed.platform,
+        changed.event_type,
+        changed.is_brand_reply,
+        changed.content_id,
+        changed.reply_to_event_id,
+        changed.event_at,
         {{ run_started() }} as refreshed_at
-    from keyed
+    from changed
     left join fan_records
-        on keyed.follower_record_key = fan_records.record_key
+        on changed.follower_record_key = fan_records.record_key
     left join erased
-        on keyed.follower_record_key = erased.record_key
-    {% if is_incremental() %}
-    inner join changed
-        on keyed.event_id = changed.event_id
-    {% endif %}
+        on changed.follower_record_key = erased.record_key
     where erased.record_key is null
 )
 

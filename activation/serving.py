@@ -9,8 +9,9 @@ then refuses to open it for writing; otherwise as a byte copy of the last one. A
 incrementally (`publish_key` and `changed_at` in its dbt meta: the key its rows are built by,
 and the column that dates them) takes only the rows of the keys built again since that copy,
 and loses the keys that left the warehouse; a mart dbt builds as a view over models kept that
-way (fan_engagement, fan_rfm) is a view in the copy too, over copies of those models, unless
-it carries or reads personal data; every other mart is written whole. A mart whose
+way (fan_engagement, fan_rfm, fan_360, fan_trust, fan_lifecycle) is a view in the copy too,
+over masked copies of those models, when each personal column it shows is one of theirs; every
+other mart is written whole. A mart whose
 masked columns changed, a copy written with another storage version, or a delta that does not
 end with the warehouse's row count is written whole too; a copy with more free blocks than used
 ones (the old blocks of the tables written whole) is written whole again, compact, so the file
@@ -190,11 +191,13 @@ def _views_to_keep(
     conn: duckdb.DuckDBPyConnection, working: str, manifest_path: Path, marked: dict
 ) -> dict[tuple[str, str], tuple[str, list[tuple[str, str]]]]:
     """(schema, view) -> (its CREATE VIEW statement, the (schema, model) relations it reads), for
-    the marts dbt builds as views over other models (fan_engagement over the kept activity):
-    the copy holds them as views too, over copies of what they read, which are kept by key, so
-    a new reporting day rewrites nothing. Only a view that carries no personal data and reads
-    none; any other view is copied as a table, masked (a Spark build's marts, views over its
-    Parquet files, are tables in the manifest)."""
+    the marts dbt builds as views over other models (fan_engagement over the kept activity,
+    fan_360 over the kept profile): the copy holds them as views too, over copies of what they
+    read, which are kept by key, so a new reporting day rewrites nothing. The copies of what a
+    view reads are masked, so the view in the copy sees masked values only; a view is kept when
+    every personal column it shows is a personal column, masked the same way, of a model it
+    reads (fan_360's phone is the profile's phone). Any other view is copied as a table, masked
+    (a Spark build's marts, views over its Parquet files, are tables in the manifest)."""
     nodes = json.loads(Path(manifest_path).read_text())["nodes"]
     models = {uid: n for uid, n in nodes.items() if n["resource_type"] == "model"}
     found = {}
@@ -206,7 +209,10 @@ def _views_to_keep(
             for uid in node["depends_on"]["nodes"]
             if uid in models and models[uid]["config"].get("materialized") != "ephemeral"
         ]
-        if any(marked.get(relation) for relation in [(node["schema"], node["name"]), *reads]):
+        # what it reads is copied masked, so the view reads masked values in the copy; each
+        # personal column it shows must be one of them, masked as its own docs say
+        own = marked.get((node["schema"], node["name"]), {})
+        if any(all(marked.get(relation, {}).get(column) != kind for relation in reads) for column, kind in own.items()):
             continue
         sql = conn.execute(
             "select sql from duckdb_views() where database_name = ? and schema_name = ? and view_name = ?",

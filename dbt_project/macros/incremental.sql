@@ -217,6 +217,53 @@ identifiers as (
     )
 {%- endmacro %}
 
+{#- The fans whose kept profile (int_audience__profile) may have changed since `since`: the fans
+    whose rows in the kept models it reads were built again, those gone from fans (merged,
+    erased), and those whose follower signals or referral figures differ from the ones kept: both
+    are computed over every fan (an account's follow rate, the advocates' rank), so any fan's may
+    change with another's facts, and the kept values are compared with them. -#}
+{% macro changed_profiles(since) -%}
+    {%- set signals = 'fan_id, is_bulk_subscriber, has_default_profile' -%}
+    {%- set referrals = 'fan_id, direct_referrals, converted_referrals, advocate_rank, friend_at' -%}
+    select fan_id from {{ ref('fans') }} where refreshed_at > {{ since }}
+    union
+    select fan_id from {{ ref('int_engagement__activity') }} where refreshed_at > {{ since }}
+    union
+    select fan_id from {{ ref('int_engagement__purchases') }} where refreshed_at > {{ since }}
+    union
+    select fan_id from {{ this }} where fan_id not in (select fan_id from {{ ref('fans') }})
+    union
+    select fan_id from (
+        (
+            select {{ signals }} from {{ ref('int_trust__follower_signals') }}
+            except
+            select {{ signals }} from {{ this }} where has_follower_signals
+        )
+        union all
+        (
+            select {{ signals }} from {{ this }} where has_follower_signals
+            except
+            select {{ signals }} from {{ ref('int_trust__follower_signals') }}
+        )
+    ) as signals_changed
+    union
+    select fan_id from (
+        (
+            select fan_id, direct_referrals, converted_referrals, advocate_rank, first_conversion_at
+            from {{ ref('referral_advocates') }}
+            except
+            select {{ referrals }} from {{ this }} where is_advocate
+        )
+        union all
+        (
+            select {{ referrals }} from {{ this }} where is_advocate
+            except
+            select fan_id, direct_referrals, converted_referrals, advocate_rank, first_conversion_at
+            from {{ ref('referral_advocates') }}
+        )
+    ) as referrals_changed
+{%- endmacro %}
+
 {#- Marts that count days back from the reporting day (int_calendar__as_of) keep by fan what
     only changes with the fan's own facts (counts in 7/30/90/365-day windows, totals, first and
     last dates), in an intermediate model; the mart is a view adding what moves with the day

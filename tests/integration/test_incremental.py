@@ -35,6 +35,7 @@ INTERMEDIATE = (
     "intermediate.int_identity__current_assignments",
     "intermediate.int_engagement__activity",
     "intermediate.int_engagement__purchases",
+    "intermediate.int_audience__profile",
 )
 # when a row was built, not what it says: left out of the comparison
 BOOKKEEPING = {
@@ -301,7 +302,11 @@ def test_a_moved_reporting_day_changes_the_windows_as_a_full_refresh_does(day_tw
     shutil.copy(day_two["warehouse"], warehouse)
     env = {**day_two["env"], "SCRM_DUCKDB_PATH": str(warehouse), "DBT_TARGET_PATH": str(tmp_path / "target")}
     marts = ("marts.fan_engagement", "marts.fan_rfm", "marts.fan_trust", "marts.fan_lifecycle", "marts.fan_360")
-    kept = ("intermediate.int_engagement__activity", "intermediate.int_engagement__purchases")
+    kept = (
+        "intermediate.int_engagement__activity",
+        "intermediate.int_engagement__purchases",
+        "intermediate.int_audience__profile",
+    )
     before = snapshot(warehouse, marts)
     (as_of,) = query(warehouse, "select as_of_date from intermediate.int_calendar__as_of")[0]
     moved = f'{{as_of_date: "{as_of - timedelta(days=20)}"}}'
@@ -315,6 +320,7 @@ def test_a_moved_reporting_day_changes_the_windows_as_a_full_refresh_does(day_tw
     fans = query(warehouse, "select count(*) from marts.fans")[0][0]
     assert 0 < rebuilt < fans, "only the fans with an event across a window's edge are built again"
     assert not before["marts.fan_engagement"].equals(incremental["marts.fan_engagement"])
+    assert not before["marts.fan_trust"].equals(incremental["marts.fan_trust"]), "tenure counts to the day"
     dbt(
         env,
         "run",

@@ -170,10 +170,12 @@ def test_a_publish_builds_on_the_copy_before_last_unless_a_reader_still_has_it_o
     assert sorted(p.name for p in target.parent.iterdir()) == [".warehouse.duckdb.spare", "warehouse.duckdb"]
 
 
-def test_a_mart_view_over_kept_models_is_a_view_in_the_copy_unless_it_touches_personal_data(tmp_path):
+def test_a_mart_view_over_kept_models_is_a_view_in_the_copy_when_what_it_reads_masks_its_personal_data(tmp_path):
     """fan_engagement is a dbt view over a model kept by fan: the copy takes that model's changed
     rows and holds the view, which reads the copy's own rows when BI opens the file alone. A view
-    reading a personal column is copied as a table, masked."""
+    showing a personal column of what it reads (fan_360's phone is the profile's) reads the masked
+    copy: a view too. A view showing personal data its reads do not mark is copied as a table,
+    masked."""
     manifest = tmp_path / "manifest.json"
     kept = model("activity", {"fan_id": None, "events": None, "refreshed_at": None}, publish_key="fan_id")
     kept["schema"] = "intermediate"
@@ -184,7 +186,19 @@ def test_a_mart_view_over_kept_models_is_a_view_in_the_copy_unless_it_touches_pe
     named = model("named_engagement", {"fan_id": None, "fan_name": "name", "score": None})
     named["config"]["materialized"] = "view"
     named["depends_on"] = {"nodes": ["model.activity", "model.names"]}
-    nodes = {"model.activity": kept, "model.engagement": view, "model.names": names, "model.named_engagement": named}
+    contacts = model("contacts", {"fan_id": None, "phone": None})  # personal data its docs do not mark
+    contacts["schema"] = "intermediate"
+    phones = model("phones", {"fan_id": None, "phone": "phone"})
+    phones["config"]["materialized"] = "view"
+    phones["depends_on"] = {"nodes": ["model.contacts"]}
+    nodes = {
+        "model.activity": kept,
+        "model.engagement": view,
+        "model.names": names,
+        "model.named_engagement": named,
+        "model.contacts": contacts,
+        "model.phones": phones,
+    }
     manifest.write_text(json.dumps({"nodes": nodes}))
     target = tmp_path / "serving" / "warehouse.duckdb"
     with duckdb.connect(str(tmp_path / "working.duckdb")) as conn:
@@ -198,6 +212,8 @@ def test_a_mart_view_over_kept_models_is_a_view_in_the_copy_unless_it_touches_pe
         conn.execute("create table marts.names as select 'F1' as fan_id, '张伟' as fan_name")
         conn.execute("""create view marts.named_engagement as select fan_id, fan_name, score
             from marts.engagement inner join marts.names using (fan_id)""")
+        conn.execute("create table intermediate.contacts as select 'F1' as fan_id, '13812345678' as phone")
+        conn.execute("create view marts.phones as select fan_id, phone from intermediate.contacts")
         publish(conn, target, manifest, "run1")
         # day two: F2's events change; the view in the copy follows without being written
         conn.execute(
@@ -211,7 +227,11 @@ def test_a_mart_view_over_kept_models_is_a_view_in_the_copy_unless_it_touches_pe
                 "select table_name, table_type from information_schema.tables where table_schema = 'marts'"
             ).fetchall()
         )
-        assert kinds["engagement"] == "VIEW" and kinds["named_engagement"] == "BASE TABLE"
+        assert kinds["engagement"] == "VIEW" and kinds["named_engagement"] == "VIEW"
+        assert kinds["phones"] == "BASE TABLE"
+        assert copy.execute("select phone from marts.phones").fetchall() == [("138****5678",)]
+        contacts = "select count(*) from information_schema.tables where table_name = 'contacts'"
+        assert copy.execute(contacts).fetchone() == (0,), "what a view copied as a table reads is not copied"
         assert copy.execute("select * from marts.engagement order by 1").fetchall() == [
             ("F1", 10),
             ("F2", 70),

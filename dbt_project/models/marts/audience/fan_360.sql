@@ -1,99 +1,110 @@
--- One row per fan with everything a marketer may select on.
+-- One row per fan with everything a marketer may select on: int_audience__profile, kept by fan,
+-- with what moves with the reporting day computed here as fan_engagement, fan_rfm, fan_trust and
+-- fan_lifecycle compute it (macros/scores.sql), from this one table (a view: a new day rewrites
+-- nothing, and a segment's query reads one table, no joins).
+{{ config(materialized=view_or_table(), meta={'changed_at': 'refreshed_at'}) }}
 with
 
-fans as (
-    select * from {{ ref('fans') }}
+profile as (
+    select * from {{ ref('int_audience__profile') }}
 ),
 
-fan_engagement as (
-    select * from {{ ref('fan_engagement') }}
+as_of as (
+    select * from {{ ref('int_calendar__as_of') }}
 ),
 
-fan_rfm as (
-    select * from {{ ref('fan_rfm') }}
+dated as (
+    select
+        profile.*,
+        {{ dbt.datediff('cast(profile.last_interaction_at as date)', 'as_of.as_of_date', 'day') }}
+            as days_since_last_interaction,
+        {{ dbt.datediff('cast(profile.last_purchase_at as date)', 'as_of.as_of_date', 'day') }}
+            as days_since_last_purchase,
+        {{ trust_score(
+            relationship_strength(
+                tenure_component(tenure_days('profile.first_seen_at', 'as_of.as_of_date')),
+                'profile.frequency_component', 'profile.reciprocity_component', 'profile.repeat_purchase_component'
+            ),
+            'profile.permission_score', 'profile.perceived_risk_score', 'profile.suspicion_score'
+        ) }} as trust_score
+    from profile
+    cross join as_of
 ),
 
-fan_trust as (
-    select * from {{ ref('fan_trust') }}
-),
-
-fan_lifecycle as (
-    select * from {{ ref('fan_lifecycle') }}
-),
-
-referral_advocates as (
-    select * from {{ ref('referral_advocates') }}
+scored as (
+    select
+        *,
+        {{ engagement_score(
+            'interactions_component', recency_component('days_since_last_interaction'), 'active_days_component',
+            'purchases_component'
+        ) }} as engagement_score
+    from dated
 ),
 
 final as (
     select
-        fans.fan_id,
+        fan_id,
 
         -- contact data (personal)
-        fans.phone,
-        fans.email,
-        fans.wechat_openid,
+        phone,
+        email,
+        wechat_openid,
 
         -- profile
-        fans.gender,
-        fans.city,
-        fans.card_level,
+        gender,
+        city,
+        card_level,
 
         -- silos
-        fans.is_member,
-        fans.is_wechat_follower,
-        fans.is_weibo_follower,
-        fans.is_social_follower,
-        fans.is_online_buyer,
-        fans.is_offline_buyer,
-        fans.silo_count,
+        is_member,
+        is_wechat_follower,
+        is_weibo_follower,
+        is_social_follower,
+        is_online_buyer,
+        is_offline_buyer,
+        silo_count,
 
         -- consent
-        fans.is_sms_contactable,
-        fans.is_email_contactable,
-        fans.is_wechat_contactable,
+        is_sms_contactable,
+        is_email_contactable,
+        is_wechat_contactable,
 
         -- lifecycle
-        fan_lifecycle.ladder_rung,
-        fan_lifecycle.ladder_level,
-        fan_lifecycle.community_step,
+        ladder_rung,
+        ladder_level,
+        {{ community_step(
+            'direct_referrals', 'trust_score', 'active_days_90d', 'active_interactions_90d', 'is_social_follower',
+            'purchase_count'
+        ) }} as community_step,
 
         -- engagement
-        fan_engagement.engagement_score,
-        fan_engagement.engagement_tier,
-        fan_engagement.interactions_30d,
-        fan_engagement.interactions_90d,
-        fan_engagement.days_since_last_interaction,
+        engagement_score,
+        {{ engagement_tier('engagement_score') }} as engagement_tier,
+        interactions_30d,
+        interactions_90d,
+        days_since_last_interaction,
 
         -- purchases
-        fan_rfm.purchase_count,
-        fan_rfm.net_spend_yuan,
-        fan_rfm.days_since_last_purchase,
-        fan_rfm.r_score,
-        fan_rfm.f_score,
-        fan_rfm.m_score,
-        fan_rfm.rfm_segment,
+        purchase_count,
+        net_spend_yuan,
+        days_since_last_purchase,
+        r_score,
+        f_score,
+        m_score,
+        rfm_segment,
 
         -- trust
-        fan_trust.trust_score,
-        fan_trust.trust_tier,
-        fan_trust.is_suspected_fake,
+        trust_score,
+        {{ trust_tier('trust_score') }} as trust_tier,
+        is_suspected_fake,
 
         -- referral
-        coalesce(referral_advocates.direct_referrals, 0) as direct_referrals,
-        coalesce(referral_advocates.converted_referrals, 0) as converted_referrals,
-        referral_advocates.advocate_rank
-    from fans
-    inner join fan_engagement
-        on fans.fan_id = fan_engagement.fan_id
-    inner join fan_rfm
-        on fans.fan_id = fan_rfm.fan_id
-    inner join fan_trust
-        on fans.fan_id = fan_trust.fan_id
-    inner join fan_lifecycle
-        on fans.fan_id = fan_lifecycle.fan_id
-    left join referral_advocates
-        on fans.fan_id = referral_advocates.fan_id
+        direct_referrals,
+        converted_referrals,
+        advocate_rank,
+
+        refreshed_at
+    from scored
 )
 
 select * from final

@@ -3,7 +3,6 @@
 -- the components and the engagement score.
 {%- set cfg = var('engagement') %}
 {%- set event_weights = cfg['event_weights'] %}
-{%- set weights = cfg['weights'] %}
 {{ config(materialized=view_or_table(), meta={'changed_at': 'refreshed_at'}) }}
 with
 
@@ -53,16 +52,10 @@ components as (
         purchases.r_score,
         purchases.f_score,
         purchases.m_score,
-        100.0 * least(
-            1.0,
-            ln(1 + activity.weighted_interactions_90d) / ln(1 + {{ cfg['weighted_interactions_cap'] }})
-        ) as interactions_component,
-        coalesce(100.0 * greatest(0.0, 1 - cast(activity.days_since_last_interaction as double) / 90), 0)
-            as recency_component,
-        100.0 * least(1.0, cast(activity.active_days_90d as double) / {{ cfg['active_days_cap'] }})
-            as active_days_component,
-        coalesce(100.0 * cast(purchases.r_score + purchases.f_score + purchases.m_score - 3 as double) / 12, 0)
-            as purchases_component,
+        {{ interactions_component('activity.weighted_interactions_90d') }} as interactions_component,
+        {{ recency_component('activity.days_since_last_interaction') }} as recency_component,
+        {{ active_days_component('activity.active_days_90d') }} as active_days_component,
+        {{ purchases_component('purchases.r_score', 'purchases.f_score', 'purchases.m_score') }} as purchases_component,
         greatest(activity.refreshed_at, purchases.refreshed_at) as refreshed_at
     from activity
     left join purchases
@@ -72,13 +65,9 @@ components as (
 scored as (
     select
         *,
-        round(
-            {{ weights['interactions'] }} * interactions_component
-            + {{ weights['recency'] }} * recency_component
-            + {{ weights['active_days'] }} * active_days_component
-            + {{ weights['purchases'] }} * purchases_component,
-            1
-        ) as engagement_score
+        {{ engagement_score(
+            'interactions_component', 'recency_component', 'active_days_component', 'purchases_component'
+        ) }} as engagement_score
     from components
 ),
 
@@ -112,12 +101,7 @@ final as (
         active_days_component,
         purchases_component,
         engagement_score,
-        case
-            when engagement_score >= {{ cfg['tiers']['high'] }} then 'high'
-            when engagement_score >= {{ cfg['tiers']['medium'] }} then 'medium'
-            when engagement_score > 0 then 'low'
-            else 'dormant'
-        end as engagement_tier,
+        {{ engagement_tier('engagement_score') }} as engagement_tier,
         refreshed_at
     from scored
 )

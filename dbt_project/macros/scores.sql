@@ -1,0 +1,90 @@
+{#- The scores' formulas, written once: the marts that show a score (fan_engagement, fan_trust,
+    fan_lifecycle, fan_360) are views over models kept by fan, and each computes what moves with
+    the reporting day when it is read. The weights, caps and tiers are the `engagement`, `trust`
+    and `lifecycle` vars (dbt_project.yml). Arguments are SQL expressions. -#}
+
+{% macro interactions_component(weighted_interactions_90d) -%}
+    100.0 * least(
+        1.0,
+        ln(1 + {{ weighted_interactions_90d }}) / ln(1 + {{ var('engagement')['weighted_interactions_cap'] }})
+    )
+{%- endmacro %}
+
+{% macro recency_component(days_since_last_interaction) -%}
+    coalesce(100.0 * greatest(0.0, 1 - cast({{ days_since_last_interaction }} as double) / 90), 0)
+{%- endmacro %}
+
+{% macro active_days_component(active_days_90d) -%}
+    100.0 * least(1.0, cast({{ active_days_90d }} as double) / {{ var('engagement')['active_days_cap'] }})
+{%- endmacro %}
+
+{% macro purchases_component(r_score, f_score, m_score) -%}
+    coalesce(100.0 * cast({{ r_score }} + {{ f_score }} + {{ m_score }} - 3 as double) / 12, 0)
+{%- endmacro %}
+
+{% macro engagement_score(interactions, recency, active_days, purchases) -%}
+    {%- set weights = var('engagement')['weights'] -%}
+    round(
+        {{ weights['interactions'] }} * {{ interactions }}
+        + {{ weights['recency'] }} * {{ recency }}
+        + {{ weights['active_days'] }} * {{ active_days }}
+        + {{ weights['purchases'] }} * {{ purchases }},
+        1
+    )
+{%- endmacro %}
+
+{% macro engagement_tier(engagement_score) -%}
+    {%- set tiers = var('engagement')['tiers'] -%}
+    case
+        when {{ engagement_score }} >= {{ tiers['high'] }} then 'high'
+        when {{ engagement_score }} >= {{ tiers['medium'] }} then 'medium'
+        when {{ engagement_score }} > 0 then 'low'
+        else 'dormant'
+    end
+{%- endmacro %}
+
+{% macro tenure_days(first_seen_at, as_of_date) -%}
+    greatest(0, {{ dbt.datediff('cast(' ~ first_seen_at ~ ' as date)', as_of_date, 'day') }})
+{%- endmacro %}
+
+{% macro tenure_component(tenure_days) -%}
+    100.0 * least(1.0, cast({{ tenure_days }} as double) / {{ var('trust')['tenure_days_cap'] }})
+{%- endmacro %}
+
+{% macro relationship_strength(tenure, frequency, reciprocity, repeat_purchase) -%}
+    ({{ tenure }} + {{ frequency }} + {{ reciprocity }} + {{ repeat_purchase }}) / 4
+{%- endmacro %}
+
+{% macro trust_score(relationship_strength, permission_score, perceived_risk_score, suspicion_score) -%}
+    {%- set weights = var('trust')['weights'] -%}
+    round(
+        {{ weights['relationship'] }} * {{ relationship_strength }}
+        + {{ weights['permission'] }} * {{ permission_score }}
+        + {{ weights['risk'] }} * (100 - {{ perceived_risk_score }})
+        + {{ weights['suspicion'] }} * (100 - {{ suspicion_score }}),
+        1
+    )
+{%- endmacro %}
+
+{% macro trust_tier(trust_score) -%}
+    {%- set tiers = var('trust')['tiers'] -%}
+    case
+        when {{ trust_score }} >= {{ tiers['high'] }} then 'high'
+        when {{ trust_score }} >= {{ tiers['medium'] }} then 'medium'
+        else 'low'
+    end
+{%- endmacro %}
+
+{#- The community steps (DOMAIN.md): a fan who brought others in runs a fan platform; trust and
+    a few active days make community; any two-way activity, or a follower who buys, quasi-group. -#}
+{% macro community_step(direct_referrals, trust_score, active_days_90d, active_interactions_90d, is_social_follower, purchase_count) -%}
+    {%- set cfg = var('lifecycle') -%}
+    case
+        when {{ direct_referrals }} > 0 then 'fan platform'
+        when
+            {{ trust_score }} >= {{ cfg['community_min_trust'] }}
+            and {{ active_days_90d }} >= {{ cfg['community_min_active_days'] }} then 'community'
+        when {{ active_interactions_90d }} > 0 or ({{ is_social_follower }} and {{ purchase_count }} > 0) then 'quasi-group'
+        else 'individual'
+    end
+{%- endmacro %}

@@ -66,6 +66,20 @@
     )
 {%- endmacro %}
 
+{#- The trust score of a row of int_audience__profile (`profile`, its alias) on `as_of_date`:
+    what fan_trust computes step by step, in one expression for the views that show the score
+    only (fan_lifecycle, fan_360). -#}
+{% macro profile_trust_score(profile, as_of_date) -%}
+    {{ trust_score(
+        relationship_strength(
+            tenure_component(tenure_days(profile ~ '.first_seen_at', as_of_date)),
+            profile ~ '.frequency_component', profile ~ '.reciprocity_component',
+            profile ~ '.repeat_purchase_component'
+        ),
+        profile ~ '.permission_score', profile ~ '.perceived_risk_score', profile ~ '.suspicion_score'
+    ) }}
+{%- endmacro %}
+
 {% macro trust_tier(trust_score) -%}
     {%- set tiers = var('trust')['tiers'] -%}
     case

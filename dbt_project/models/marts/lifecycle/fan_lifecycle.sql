@@ -15,13 +15,7 @@ as_of as (
 trust as (
     select
         profile.*,
-        {{ trust_score(
-            relationship_strength(
-                tenure_component(tenure_days('profile.first_seen_at', 'as_of.as_of_date')),
-                'profile.frequency_component', 'profile.reciprocity_component', 'profile.repeat_purchase_component'
-            ),
-            'profile.permission_score', 'profile.perceived_risk_score', 'profile.suspicion_score'
-        ) }} as trust_score
+        {{ profile_trust_score('profile', 'as_of.as_of_date') }} as trust_score
     from profile
     cross join as_of
 ),

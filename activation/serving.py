@@ -212,7 +212,8 @@ def _views_to_keep(
         # what it reads is copied masked, so the view reads masked values in the copy; each
         # personal column it shows must be one of them, masked as its own docs say
         own = marked.get((node["schema"], node["name"]), {})
-        if any(all(marked.get(relation, {}).get(column) != kind for relation in reads) for column, kind in own.items()):
+        read = [marked.get(relation, {}) for relation in reads]
+        if any(all(masks.get(column) != kind for masks in read) for column, kind in own.items()):
             continue
         sql = conn.execute(
             "select sql from duckdb_views() where database_name = ? and schema_name = ? and view_name = ?",

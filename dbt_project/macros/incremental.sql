@@ -223,8 +223,6 @@ identifiers as (
     are computed over every fan (an account's follow rate, the advocates' rank), so any fan's may
     change with another's facts, and the kept values are compared with them. -#}
 {% macro changed_profiles(since) -%}
-    {%- set signals = 'fan_id, is_bulk_subscriber, has_default_profile' -%}
-    {%- set referrals = 'fan_id, direct_referrals, converted_referrals, advocate_rank, friend_at' -%}
     select fan_id from {{ ref('fans') }} where refreshed_at > {{ since }}
     union
     select fan_id from {{ ref('int_engagement__activity') }} where refreshed_at > {{ since }}
@@ -233,35 +231,27 @@ identifiers as (
     union
     select fan_id from {{ this }} where fan_id not in (select fan_id from {{ ref('fans') }})
     union
-    select fan_id from (
-        (
-            select {{ signals }} from {{ ref('int_trust__follower_signals') }}
-            except
-            select {{ signals }} from {{ this }} where has_follower_signals
-        )
-        union all
-        (
-            select {{ signals }} from {{ this }} where has_follower_signals
-            except
-            select {{ signals }} from {{ ref('int_trust__follower_signals') }}
-        )
-    ) as signals_changed
+    {{ fans_differing(
+        'select fan_id, is_bulk_subscriber, has_default_profile from ' ~ ref('int_trust__follower_signals'),
+        'select fan_id, is_bulk_subscriber, has_default_profile from ' ~ this ~ ' where has_follower_signals'
+    ) }}
     union
+    {{ fans_differing(
+        'select fan_id, direct_referrals, converted_referrals, advocate_rank, first_conversion_at from '
+        ~ ref('referral_advocates'),
+        'select fan_id, direct_referrals, converted_referrals, advocate_rank, friend_at from ' ~ this
+        ~ ' where is_advocate'
+    ) }}
+{%- endmacro %}
+
+{#- The fans of the rows one of two selects (fan_id first, the same columns) has and the other
+    lacks, either way. -#}
+{% macro fans_differing(left, right) -%}
     select fan_id from (
-        (
-            select fan_id, direct_referrals, converted_referrals, advocate_rank, first_conversion_at
-            from {{ ref('referral_advocates') }}
-            except
-            select {{ referrals }} from {{ this }} where is_advocate
-        )
+        ({{ left }} except {{ right }})
         union all
-        (
-            select {{ referrals }} from {{ this }} where is_advocate
-            except
-            select fan_id, direct_referrals, converted_referrals, advocate_rank, first_conversion_at
-            from {{ ref('referral_advocates') }}
-        )
-    ) as referrals_changed
+        ({{ right }} except {{ left }})
+    ) as differing
 {%- endmacro %}
 
 {#- Marts that count days back from the reporting day (int_calendar__as_of) keep by fan what

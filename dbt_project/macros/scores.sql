@@ -3,6 +3,12 @@
     the reporting day when it is read. The weights, caps and tiers are the `engagement`, `trust`
     and `lifecycle` vars (dbt_project.yml). Arguments are SQL expressions. -#}
 
+{#- Whole days from the date of `at` to `day` (the reporting day, int_calendar__as_of, joined as
+    `as_of`): what every "days since" and every window counts. -#}
+{% macro days_since(at, day='as_of.as_of_date') -%}
+    {{ dbt.datediff('cast(' ~ at ~ ' as date)', day, 'day') }}
+{%- endmacro %}
+
 {% macro interactions_component(weighted_interactions_90d) -%}
     100.0 * least(
         1.0,
@@ -44,7 +50,7 @@
 {%- endmacro %}
 
 {% macro tenure_days(first_seen_at, as_of_date) -%}
-    greatest(0, {{ dbt.datediff('cast(' ~ first_seen_at ~ ' as date)', as_of_date, 'day') }})
+    greatest(0, {{ days_since(first_seen_at, as_of_date) }})
 {%- endmacro %}
 
 {% macro tenure_component(tenure_days) -%}

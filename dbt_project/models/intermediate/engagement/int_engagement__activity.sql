@@ -47,7 +47,7 @@ as_of as (
 events as (
     select
         own_interactions.*,
-        {{ dbt.datediff('cast(own_interactions.event_at as date)', 'as_of.as_of_date', 'day') }} as days_ago  -- noqa: LT05
+        {{ days_since('own_interactions.event_at') }} as days_ago
     from own_interactions
     cross join as_of
     where

@@ -16,9 +16,9 @@ as_of as (
 dated as (
     select
         profile.*,
-        {{ dbt.datediff('cast(profile.last_interaction_at as date)', 'as_of.as_of_date', 'day') }}
+        {{ days_since('profile.last_interaction_at') }}
             as days_since_last_interaction,
-        {{ dbt.datediff('cast(profile.last_purchase_at as date)', 'as_of.as_of_date', 'day') }}
+        {{ days_since('profile.last_purchase_at') }}
             as days_since_last_purchase,
         {{ profile_trust_score('profile', 'as_of.as_of_date') }} as trust_score
     from profile

@@ -21,7 +21,7 @@ as_of as (
 activity as (
     select
         kept.*,
-        {{ dbt.datediff('cast(kept.last_interaction_at as date)', 'as_of.as_of_date', 'day') }}
+        {{ days_since('kept.last_interaction_at') }}
             as days_since_last_interaction
     from kept
     cross join as_of

@@ -15,7 +15,7 @@ events as (
         interactions.platform,
         interactions.event_type,
         interactions.event_at,
-        {{ dbt.datediff('cast(interactions.event_at as date)', 'as_of.as_of_date', 'day') }} as days_ago  -- noqa: LT05
+        {{ days_since('interactions.event_at') }} as days_ago
     from interactions
     cross join as_of
     where

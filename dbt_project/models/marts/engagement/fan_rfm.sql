@@ -24,7 +24,7 @@ final as (
         purchases.first_purchase_at,
         purchases.second_purchase_at,
         purchases.last_purchase_at,
-        {{ dbt.datediff('cast(purchases.last_purchase_at as date)', 'as_of.as_of_date', 'day') }}
+        {{ days_since('purchases.last_purchase_at') }}
             as days_since_last_purchase,
         purchases.frequency,
         purchases.monetary_yuan,

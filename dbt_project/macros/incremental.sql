@@ -61,10 +61,27 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Incremental models: the latest change a model has taken in, read from its own column (the
-    start of time when it is empty), so a build takes only what changed after it. -#}
+{#- Incremental models: the latest change a model has taken in, read from its own column once,
+    before the model's statements change the table (a mart kept by fan deletes the touched fans'
+    rows first), and written as a literal: a scan then skips the row groups that hold only older
+    rows (a subquery compared every row: finding no new interactions among 5.7M at 1M people took
+    0.5 s, against 0.01 s). The start of time on a full build, when the table is empty, or while it
+    lacks the column (a warehouse built before the model kept it: everything is rebuilt once). In
+    a unit test `this` is the test's given rows: read by a subquery. -#}
 {% macro watermark(column) -%}
-    (select coalesce(max({{ column }}), cast('1900-01-01' as timestamp)) from {{ this }})
+    {%- if this is string -%}
+        (select coalesce(max({{ column }}), cast('1900-01-01' as timestamp)) from {{ this }})
+    {%- else -%}
+        {%- set since = '1900-01-01 00:00:00' -%}
+        {%- if execute and is_incremental() -%}
+            {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+            {%- if column in columns -%}
+                {%- set latest = run_query('select max(' ~ column ~ ') from ' ~ this).columns[0].values()[0] -%}
+                {%- if latest is not none -%}{%- set since = latest -%}{%- endif -%}
+            {%- endif -%}
+        {%- endif -%}
+        cast('{{ since }}' as timestamp)
+    {%- endif -%}
 {%- endmacro %}
 
 {#- The identity models that work value by value (identifier_values, edges) take the values a
@@ -89,7 +106,7 @@ in_scope as (
     group by identifier_type, identifier_value
 ),
 
-identifiers as (
+identifiers as {{ selected_first() }} (
     -- on a full build every value is in scope: no join
     select all_identifiers.*
     from all_identifiers
@@ -116,20 +133,13 @@ identifiers as (
     {%- endif -%}
 {%- endmacro %}
 
-{#- A mart's own watermark read once, as a literal: in a mart kept by fan, when the touched fans
-    are saved, before the delete changes the table it comes from. The start of time on a full
-    build, or while the table lacks the column (a warehouse built before the model kept it:
-    everything is rebuilt once). -#}
-{% macro frozen_watermark(column) -%}
-    {%- set since = '1900-01-01 00:00:00' -%}
-    {%- if execute and is_incremental() -%}
-        {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
-        {%- if column in columns -%}
-            {%- set latest = run_query('select max(' ~ column ~ ') from ' ~ this).columns[0].values()[0] -%}
-            {%- if latest is not none -%}{%- set since = latest -%}{%- endif -%}
-        {%- endif -%}
-    {%- endif -%}
-    cast('{{ since }}' as timestamp)
+{#- A daily build's few rows of a large table (the touched fans' interactions), computed before
+    anything joins them: `<name> as {{ selected_first() }} (...)`. DuckDB's planner, misjudging
+    how many rows a comparison with the reporting day keeps, otherwise hashed every row of the
+    large table to find them (int_engagement__activity, 5,000 fans among 5.4M interactions:
+    1.0 s, against 0.34 s computed first). A full build and Spark leave it to the planner. -#}
+{% macro selected_first() -%}
+    {{- 'materialized' if target.type == 'duckdb' and is_incremental() -}}
 {%- endmacro %}
 
 {#- The fans whose facts may have changed since `since`: the old and new fan of every record

@@ -12,7 +12,7 @@
     materialized=kept_by_key(),
     incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook="{{ delete_touched_fans(changed_profiles(frozen_watermark('refreshed_at'))) }}",
+    pre_hook="{{ delete_touched_fans(changed_profiles(watermark('refreshed_at'))) }}",
 ) }}
 with
 

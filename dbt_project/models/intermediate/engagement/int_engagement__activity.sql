@@ -10,7 +10,7 @@
     materialized=kept_by_key(),
     incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook="{{ delete_touched_fans(touched_fans(frozen_watermark('refreshed_at')) ~ ' union ' ~ interaction_edge_fans()) }}",
+    pre_hook="{{ delete_touched_fans(touched_fans(watermark('refreshed_at')) ~ ' union ' ~ interaction_edge_fans()) }}",
     post_hook="{{ record_reporting_day() }}",
 ) }}
 with
@@ -28,13 +28,9 @@ fans as (
     {% endif %}
 ),
 
-interactions as (
-    select * from {{ ref('interactions') }}
-),
-
-own_interactions as (
+own_interactions as {{ selected_first() }} (
     -- a daily build's fans; the brand's replies below are read from every interaction
-    select * from interactions
+    select * from {{ ref('interactions') }}
     {% if is_incremental() %}
     where fan_id in (select touched.fan_id from touched)
     {% endif %}
@@ -57,7 +53,7 @@ events as (
 
 replied as (
     select distinct interactions.reply_to_event_id as event_id
-    from interactions
+    from {{ ref('interactions') }} as interactions
     cross join as_of
     where
         interactions.is_brand_reply

@@ -13,7 +13,7 @@
     incremental_strategy='delete+insert',
     unique_key='fan_id',
     on_schema_change='append_new_columns',
-    pre_hook="{{ delete_touched_fans(touched_fans(frozen_watermark('refreshed_at')) ~ ' union ' ~ order_edge_fans()) }}",
+    pre_hook="{{ delete_touched_fans(touched_fans(watermark('refreshed_at')) ~ ' union ' ~ order_edge_fans()) }}",
     post_hook="{{ record_reporting_day() }}",
 ) }}
 with
@@ -31,7 +31,7 @@ fans as (
     {% endif %}
 ),
 
-orders as (
+orders as {{ selected_first() }} (
     select * from {{ ref('orders') }}
     {% if is_incremental() %}
     where fan_id in (select touched.fan_id from touched)

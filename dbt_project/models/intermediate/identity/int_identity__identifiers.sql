@@ -151,12 +151,7 @@ records as (
 
 {#- a delivery's mobile not confirmed as the buyer's: `{}` is the identifier's relation -#}
 {%- set unconfirmed_receiver = "coalesce(records.receiver_role != 'buyer' and {}.identifier_type = 'phone', false)" %}
-{%- if is_incremental() %}
-{%- set loaded_since = "identifiers._loaded_at > " ~ watermark('changed_at') %}
-{%- set taken_in_now = "(" ~ loaded_since ~ " or reattributed.record_key is not null)" %}
-{%- else %}
-{%- set taken_in_now = "true" %}
-{%- endif %}
+{%- set since = watermark('changed_at') %}
 {% if is_incremental() %}
 reattributed as (
     -- records that say something else of themselves than when their identifiers were taken in
@@ -170,7 +165,7 @@ reattributed as (
         on previous.record_key = records.record_key
     where
         previous.is_current
-        and records.changed_at > {{ watermark('changed_at') }}
+        and records.changed_at > {{ since }}
         and (
             previous.name_key is distinct from records.real_name
             or previous.is_unconfirmed_receiver != {{ unconfirmed_receiver.format('previous') }}
@@ -178,11 +173,32 @@ reattributed as (
 ),
 {% endif %}
 
+taken_in as {{ selected_first() }} (
+    -- the identifiers a build takes in, found before the join with their records: a daily build
+    -- takes those of the rows loaded since its last one (a literal watermark: the scans skip the
+    -- older rows) and every identifier of a record reattributed
+    select
+        identifiers.*,
+        {% if is_incremental() -%}
+        identifiers.record_key in (select reattributed.record_key from reattributed)
+        {%- else -%}
+        false
+        {%- endif %} as is_reattributed
+    from identifiers
+    where
+        identifiers.identifier_value is not null
+        {%- if is_incremental() %}
+        and (
+            identifiers._loaded_at > {{ since }}
+            or identifiers.record_key in (select reattributed.record_key from reattributed)
+        )
+        {%- endif %}
+),
+
 present as (
     -- each identifier with what its record says: the record's real name, and whether it is a
     -- walk-in's number or a delivery's mobile not confirmed as the buyer's (a gift's receiver is
-    -- somebody else, and one delivery alone does not tell: kept, marked, never used to link).
-    -- A daily build takes in the records loaded since its last one, and those reattributed.
+    -- somebody else, and one delivery alone does not tell: kept, marked, never used to link)
     select
         identifiers.record_key,
         records.source,
@@ -194,23 +210,12 @@ present as (
         records.first_seen_at as seen_at,
         {{ unconfirmed_receiver.format('identifiers') }} as is_unconfirmed_receiver,
         true as is_current,
-        {% if is_incremental() -%}
         case
-            when reattributed.record_key is not null then {{ run_started() }} else identifiers._loaded_at
-        end
-        {%- else -%}
-        identifiers._loaded_at
-        {%- endif %} as changed_at
-    from identifiers
-    {% if is_incremental() %}
-    left join reattributed
-        on identifiers.record_key = reattributed.record_key
-    {% endif %}
+            when identifiers.is_reattributed then {{ run_started() }} else identifiers._loaded_at
+        end as changed_at
+    from taken_in as identifiers
     inner join records
         on identifiers.record_key = records.record_key
-    where
-        identifiers.identifier_value is not null
-        and {{ taken_in_now }}
 )
 
 {% if is_incremental() %}

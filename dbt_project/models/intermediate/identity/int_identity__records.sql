@@ -10,7 +10,7 @@
 -- last one, every order of an account with such an order or that such an order left (the
 -- account's usual receiver decides each order's role), and the receipts of a card written again
 -- (the card holder's name); changed_at is the run that wrote the row.
-{%- set since = frozen_watermark('changed_at') %}
+{%- set since = watermark('changed_at') %}
 {#- every record on a full build, and once on a table built before it kept changed_at #}
 {%- set whole = not is_incremental() or '1900-01-01' in since %}
 {%- set staged_since = "true" if whole else "_staged_at > " ~ since %}

@@ -8,7 +8,7 @@
     materialized=kept_by_key(),
     incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook="{{ delete_touched_fans(touched_fans(frozen_watermark('refreshed_at'))) }}",
+    pre_hook="{{ delete_touched_fans(touched_fans(watermark('refreshed_at'))) }}",
 ) }}
 with
 
@@ -18,20 +18,16 @@ touched as (
 ),
 {% endif %}
 
-interactions as (
-    select * from {{ ref('interactions') }}
-),
-
-orders as (
+orders as {{ selected_first() }} (
     select * from {{ ref('orders') }}
     {% if is_incremental() %}
     where fan_id in (select touched.fan_id from touched)
     {% endif %}
 ),
 
-own_interactions as (
+own_interactions as {{ selected_first() }} (
     -- the touched fans' own interactions (`replied` reads every interaction: a reply need not be theirs)
-    select * from interactions
+    select * from {{ ref('interactions') }}
     {% if is_incremental() %}
     where fan_id in (select touched.fan_id from touched)
     {% endif %}
@@ -40,7 +36,7 @@ own_interactions as (
 replied as (
     -- a reply to an earlier message is answered to the same account, so the same fan
     select distinct reply_to_event_id as event_id
-    from interactions
+    from {{ ref('interactions') }}
     where is_brand_reply
 ),
 

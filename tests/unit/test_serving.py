@@ -73,19 +73,23 @@ def test_a_day_publishes_only_what_changed_and_equals_a_copy_written_whole(tmp_p
         ),
         # a key that is personal data is published as a pseudonym: the copy is matched on that
         "orders": model("orders", {"order_key": "id", "fan_id": None, "refreshed_at": None}, publish_key="order_key"),
+        # kept by fan, several rows a fan: a fan leaves it by leaving fans, or on its own
+        "fan_weeks": model("fan_weeks", {"fan_id": None, "week": None, "refreshed_at": None}, publish_key="fan_id"),
     }
     manifest.write_text(json.dumps({"nodes": nodes}))
     day_one, day_two = "timestamp '2026-11-01 02:00:00'", "timestamp '2026-11-02 02:00:00'"
     with duckdb.connect(str(tmp_path / "working.duckdb")) as conn:
         conn.execute("create schema marts")
         for table, columns in MARTS.items():
-            if table not in ("fans", "orders"):
+            if table not in ("fans", "orders", "fan_weeks"):
                 conn.execute(f"create table marts.{table} as select {columns}")
         # ten fans with an order each, built on day one
         conn.execute(f"""create table marts.fans as select 'F' || i as fan_id, '张伟' || i as fan_name,
             {day_one} as first_seen_at, {day_one} as last_seen_at, {day_one} as refreshed_at from range(1, 11) t(i)""")
         conn.execute(f"""create table marts.orders as select 'o' || i as order_key, 'F' || i as fan_id,
             {day_one} as refreshed_at from range(1, 11) t(i)""")
+        conn.execute(f"""create table marts.fan_weeks as select 'F' || i as fan_id, w as week,
+            {day_one} as refreshed_at from range(1, 11) t(i), range(1, 3) w(w)""")
         target = tmp_path / "serving" / "warehouse.duckdb"
         publish(conn, target, manifest, "run1")
         # day two: F1 renamed, F2 merged into F3 (its order moves), F11 new; lifecycle rebuilt
@@ -95,6 +99,9 @@ def test_a_day_publishes_only_what_changed_and_equals_a_copy_written_whole(tmp_p
         conn.execute(f"update marts.orders set fan_id = 'F3', refreshed_at = {day_two} where order_key = 'o2'")
         conn.execute(f"insert into marts.orders values ('o11', 'F11', {day_two})")
         conn.execute("update marts.fan_lifecycle set ladder_level = 4")
+        # F2 leaves fan_weeks with fans; F4 stays a fan but its weeks went (its records moved)
+        conn.execute("delete from marts.fan_weeks where fan_id in ('F2', 'F4')")
+        conn.execute(f"update marts.fan_weeks set refreshed_at = {day_two} where fan_id = 'F3'")
         publish(conn, target, manifest, "run2")
         whole = tmp_path / "whole" / "warehouse.duckdb"
         publish(conn, whole, manifest, "run2")
@@ -108,7 +115,9 @@ def test_a_day_publishes_only_what_changed_and_equals_a_copy_written_whole(tmp_p
     assert sorted(fan for _, fan, when in orders if when == two) == ["F11", "F3"]
     with duckdb.connect(str(target), read_only=True) as copy:
         how = dict(copy.execute("select table_name, changes_only from _serving.published").fetchall())
-    assert how["marts.fans"] and how["marts.orders"] and not how["marts.fan_lifecycle"]
+    assert how["marts.fans"] and how["marts.orders"] and how["marts.fan_weeks"] and not how["marts.fan_lifecycle"]
+    weeks = serving_tables(target)["fan_weeks"]
+    assert len(weeks) == 16 and not {"F2", "F4"} & {fan for fan, *_ in weeks}
 
 
 READER = """

@@ -118,24 +118,38 @@ buyers as (
     {% endif %}
 ),
 
-scores as (
+buyer_count as (
+    select count(*) as buyers from buyers
+),
+
+recency_ranks as (
     -- recency ranks from the oldest last purchase day: the most days since it, as in the docs
+    {{ buyers_below('buyers', 'cast(last_purchase_at as date)') }}
+),
+
+frequency_ranks as (
+    {{ buyers_below('buyers', 'frequency') }}
+),
+
+monetary_ranks as (
+    {{ buyers_below('buyers', 'monetary_yuan') }}
+),
+
+scores as (
+    -- every buyer has a last purchase, a frequency and a monetary value (0 outside the window)
     select
-        fan_id,
-        cast(least(
-            5,
-            1
-            + floor(cast(5 * (rank() over (order by cast(last_purchase_at as date)) - 1) as double) / count(*) over ())
-        ) as integer) as r_score,
-        cast(
-            least(5, 1 + floor(cast(5 * (rank() over (order by frequency) - 1) as double) / count(*) over ()))
-            as integer
-        ) as f_score,
-        cast(
-            least(5, 1 + floor(cast(5 * (rank() over (order by monetary_yuan) - 1) as double) / count(*) over ()))
-            as integer
-        ) as m_score
+        buyers.fan_id,
+        {{ quintile('recency_ranks.below', 'buyer_count.buyers') }} as r_score,
+        {{ quintile('frequency_ranks.below', 'buyer_count.buyers') }} as f_score,
+        {{ quintile('monetary_ranks.below', 'buyer_count.buyers') }} as m_score
     from buyers
+    cross join buyer_count
+    inner join recency_ranks
+        on cast(buyers.last_purchase_at as date) = recency_ranks.ranked_value
+    inner join frequency_ranks
+        on buyers.frequency = frequency_ranks.ranked_value
+    inner join monetary_ranks
+        on buyers.monetary_yuan = monetary_ranks.ranked_value
 ),
 
 summed as (

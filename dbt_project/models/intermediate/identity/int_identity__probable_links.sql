@@ -5,6 +5,16 @@ rules as (
     select * from {{ ref('identity_probable_rules') }}
 ),
 
+shapes as (
+    -- the digits the rules compare, each shape once: the receivers, the named numbers and their
+    -- counts depend on the rule only through them (both shipped rules compare 3 + 4 digits, and
+    -- computing them per rule did the work twice)
+    select distinct
+        fragment_prefix,
+        fragment_suffix
+    from rules
+),
+
 accepted as (
     select * from {{ ref('identity_probable_accepted') }}
 ),
@@ -53,15 +63,16 @@ shown as (
 ),
 
 deliveries as (
-    -- the digits every rule compares: the shown prefix and suffix of a masked mobile, or those
+    -- the digits every shape compares: the shown prefix and suffix of a masked mobile, or those
     -- of a full one
     select
-        rules.rule_name,
+        shapes.fragment_prefix,
+        shapes.fragment_suffix,
         shown.record_key,
         shown.account_key,
         shown.is_masked,
         shown.full_number,
-        left(shown.prefix, rules.fragment_prefix) || '****' || right(shown.suffix, rules.fragment_suffix) as fragment,
+        left(shown.prefix, shapes.fragment_prefix) || '****' || right(shown.suffix, shapes.fragment_suffix) as fragment,
         coalesce(shown.surname, '') as surname,
         coalesce(shown.city, '') as city,
         shown.paid_at
@@ -72,13 +83,14 @@ deliveries as (
             case when is_masked then regexp_extract(digits, '[*]([0-9]*)$', 1) else full_number end as suffix
         from shown
     ) as shown
-    cross join rules
-    where length(shown.prefix) >= rules.fragment_prefix and length(shown.suffix) >= rules.fragment_suffix
+    cross join shapes
+    where length(shown.prefix) >= shapes.fragment_prefix and length(shown.suffix) >= shapes.fragment_suffix
 ),
 
 receivers as (
     select
-        rule_name,
+        fragment_prefix,
+        fragment_suffix,
         account_key,
         fragment,
         surname,
@@ -88,32 +100,38 @@ receivers as (
         min(paid_at) as first_paid_at,
         max(paid_at) as last_paid_at
     from deliveries
-    group by rule_name, account_key, fragment, surname, city
+    group by fragment_prefix, fragment_suffix, account_key, fragment, surname, city
 ),
 
 accounts as (
     -- each account's deliveries, and its two largest counts of one receiver: equal, and no
     -- receiver is the usual one
     select
-        rule_name,
+        fragment_prefix,
+        fragment_suffix,
         account_key,
         cast(sum(deliveries) as bigint) as account_deliveries,
         max(deliveries) as most,
         {{ second_value('deliveries', largest=true) }} as second_most
     from receivers
-    group by rule_name, account_key
+    group by fragment_prefix, fragment_suffix, account_key
 ),
 
 usual_receivers as (
-    -- the receiver an account's deliveries go to most, no other as often, seen masked at least once
+    -- the receiver an account's deliveries go to most, no other as often, seen masked at least once,
+    -- as often as the rule asks
     select
+        rules.rule_name,
         receivers.*,
         accounts.account_deliveries
     from receivers
     inner join accounts
-        on receivers.rule_name = accounts.rule_name and receivers.account_key = accounts.account_key
+        on
+            receivers.fragment_prefix = accounts.fragment_prefix
+            and receivers.fragment_suffix = accounts.fragment_suffix
+            and receivers.account_key = accounts.account_key
     inner join rules
-        on receivers.rule_name = rules.rule_name
+        on receivers.fragment_prefix = rules.fragment_prefix and receivers.fragment_suffix = rules.fragment_suffix
     where
         receivers.deliveries = accounts.most
         and (accounts.second_most is null or accounts.second_most < accounts.most)
@@ -122,9 +140,10 @@ usual_receivers as (
 ),
 
 account_numbers as (
-    -- full numbers an account's own deliveries show, by the digits a rule compares
+    -- full numbers an account's own deliveries show, by the digits a shape compares
     select distinct
-        rule_name,
+        fragment_prefix,
+        fragment_suffix,
         account_key,
         fragment,
         full_number
@@ -188,8 +207,9 @@ number_names as (
 
 held_numbers as (
     select
-        rules.rule_name,
-        left(holders.number, rules.fragment_prefix) || '****' || right(holders.number, rules.fragment_suffix)
+        shapes.fragment_prefix,
+        shapes.fragment_suffix,
+        left(holders.number, shapes.fragment_prefix) || '****' || right(holders.number, shapes.fragment_suffix)
             as fragment,
         holders.surname,
         holders.city,
@@ -198,18 +218,19 @@ held_numbers as (
         min(holders.seen_at) as first_seen_at,
         max(holders.seen_at) as last_seen_at
     from holders
-    cross join rules
+    cross join shapes
     group by all
 ),
 
 fragment_numbers as (
     -- named numbers sharing the digits, whatever their surname and city
     select
-        rule_name,
+        fragment_prefix,
+        fragment_suffix,
         fragment,
         count(distinct number) as numbers
     from held_numbers
-    group by rule_name, fragment
+    group by fragment_prefix, fragment_suffix, fragment
 ),
 
 named_total as (
@@ -238,6 +259,8 @@ shares as (
 matched as (
     select
         usual_receivers.rule_name,
+        usual_receivers.fragment_prefix,
+        usual_receivers.fragment_suffix,
         rules.priority,
         rules.auto_accept,
         rules.same_surname,
@@ -266,7 +289,8 @@ matched as (
         on usual_receivers.rule_name = rules.rule_name
     inner join held_numbers
         on
-            usual_receivers.rule_name = held_numbers.rule_name
+            usual_receivers.fragment_prefix = held_numbers.fragment_prefix
+            and usual_receivers.fragment_suffix = held_numbers.fragment_suffix
             and usual_receivers.fragment = held_numbers.fragment
             and (not rules.same_surname or usual_receivers.surname = held_numbers.surname)
             and (not rules.same_city or usual_receivers.city = held_numbers.city)
@@ -289,7 +313,10 @@ guarded as (
         row_number() over (partition by matched.account_key, matched.number order by matched.priority) as rule_rank
     from matched
     inner join fragment_numbers
-        on matched.rule_name = fragment_numbers.rule_name and matched.fragment = fragment_numbers.fragment
+        on
+            matched.fragment_prefix = fragment_numbers.fragment_prefix
+            and matched.fragment_suffix = fragment_numbers.fragment_suffix
+            and matched.fragment = fragment_numbers.fragment
     inner join number_names
         on matched.number = number_names.number and matched.holder_surname = number_names.surname
     left join shares as surname_share
@@ -298,7 +325,8 @@ guarded as (
         on city_share.field = 'city' and matched.city = city_share.value
     left join account_numbers
         on
-            matched.rule_name = account_numbers.rule_name
+            matched.fragment_prefix = account_numbers.fragment_prefix
+            and matched.fragment_suffix = account_numbers.fragment_suffix
             and matched.account_key = account_numbers.account_key
             and matched.fragment = account_numbers.fragment
             and matched.number != account_numbers.full_number

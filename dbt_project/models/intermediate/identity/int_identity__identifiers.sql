@@ -187,7 +187,7 @@ taken_in as {{ selected_first() }} (
     from identifiers
     where
         identifiers.identifier_value is not null
-        {%- if is_incremental() %}
+    {%- if is_incremental() %}
         and (
             identifiers._loaded_at > {{ since }}
             or identifiers.record_key in (select reattributed.record_key from reattributed)

@@ -152,6 +152,13 @@ records as (
 {#- a delivery's mobile not confirmed as the buyer's: `{}` is the identifier's relation -#}
 {%- set unconfirmed_receiver = "coalesce(records.receiver_role != 'buyer' and {}.identifier_type = 'phone', false)" %}
 {%- set since = watermark('changed_at') %}
+{%- if is_incremental() %}
+{%- set reattributed_record = "identifiers.record_key in (select reattributed.record_key from reattributed)" %}
+{%- set taken_in_now = "(identifiers._loaded_at > " ~ since ~ " or " ~ reattributed_record ~ ")" %}
+{%- else %}
+{%- set reattributed_record = "false" %}
+{%- set taken_in_now = "true" %}
+{%- endif %}
 {% if is_incremental() %}
 reattributed as (
     -- records that say something else of themselves than when their identifiers were taken in
@@ -179,20 +186,9 @@ taken_in as {{ selected_first() }} (
     -- older rows) and every identifier of a record reattributed
     select
         identifiers.*,
-        {% if is_incremental() -%}
-        identifiers.record_key in (select reattributed.record_key from reattributed)
-        {%- else -%}
-        false
-        {%- endif %} as is_reattributed
+        {{ reattributed_record }} as is_reattributed
     from identifiers
-    where
-        identifiers.identifier_value is not null
-    {%- if is_incremental() %}
-        and (
-            identifiers._loaded_at > {{ since }}
-            or identifiers.record_key in (select reattributed.record_key from reattributed)
-        )
-        {%- endif %}
+    where identifiers.identifier_value is not null and {{ taken_in_now }}
 ),
 
 present as (

@@ -17,11 +17,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import polars as pl
 
 from common.warehouse import first_row, insert_frame, transaction
 from ingestion.contracts import Contract
-from ingestion.readers import LINE, REJECT_SCHEMA, FileError, apply_contract, missing_columns, read_text_rows
+from ingestion.readers import LINE, REJECT_SCHEMA, apply_contract, missing_columns, read_text_files
 
 SQL_TYPES = {
     "string": "varchar",
@@ -34,6 +35,7 @@ SQL_TYPES = {
     "epoch_seconds": "timestamp",
 }
 FLUSH_ROWS = 1_000_000  # commit at least this often, to bound memory on big loads
+READ_TOGETHER_BYTES = 32 * 2**20  # small files are parsed together up to this size (see read_text_files)
 
 LEDGER_DDL = """
 create table if not exists raw._load_ledger (
@@ -195,6 +197,8 @@ def load_source(
     files = sorted(landing_dir.glob(contract.files))
     inside = landing_dir.resolve()
     pending = _Pending()
+    group: list[tuple[FileResult, Path, bytes, str, float]] = []  # read, not yet parsed
+    group_bytes = 0
     for number, path in enumerate(files, start=1):
         name = path.relative_to(landing_dir).as_posix()
         real = path.resolve()
@@ -218,25 +222,38 @@ def load_source(
             report.files.append(FileResult(name, "skipped", message="already loaded (same content)"))
             continue
         done.add(digest)  # the same content twice in one landing folder loads once
-        try:
-            rows, unreadable = read_text_rows(path, contract, data)
-            result = FileResult(name, "loaded", report.new_batch(), missing_columns=missing_columns(rows, contract))
-            if result.missing_columns:
-                result.message = (
-                    f"{name}: column(s) {', '.join(result.missing_columns)} of {contract.path.name} missing from "
-                    "the file: loaded as empty"
-                )
-            pending.add_rows(result, rows, unreadable)
-        except (FileError, OSError) as exc:
-            result = FileResult(name, "failed", report.new_batch(), message=str(exc))
-        pending.add_file(result, digest, len(data), stat.st_mtime)
+        result = FileResult(name, "loaded", report.new_batch())
         report.files.append(result)
-        if pending.rows >= FLUSH_ROWS:
-            pending.flush(conn, contract, run_id)
+        group.append((result, path, data, digest, stat.st_mtime))
+        group_bytes += len(data)
+        if group_bytes >= READ_TOGETHER_BYTES:
+            _parse(group, contract, pending)
+            group, group_bytes = [], 0
+            if pending.rows >= FLUSH_ROWS:
+                pending.flush(conn, contract, run_id)
         if progress and (number % 500 == 0 or number == len(files)):
             progress(f"{contract.source}: {number}/{len(files)} files read")
+    _parse(group, contract, pending)
     pending.flush(conn, contract, run_id)
     return report
+
+
+def _parse(group: list[tuple[FileResult, Path, bytes, str, float]], contract: Contract, pending: _Pending) -> None:
+    """Parse the files read (together where the reader can), and queue their rows or failures."""
+    read = read_text_files([(path, data) for _, path, data, *_ in group], contract)
+    for (result, _, data, digest, modified_at), outcome in zip(group, read, strict=True):
+        if isinstance(outcome, Exception):
+            result.status, result.message = "failed", str(outcome)
+        else:
+            rows, unreadable = outcome
+            result.missing_columns = missing_columns(rows, contract)
+            if result.missing_columns:
+                result.message = (
+                    f"{result.source_file}: column(s) {', '.join(result.missing_columns)} of {contract.path.name} "
+                    "missing from the file: loaded as empty"
+                )
+            pending.add_rows(result, rows, unreadable)
+        pending.add_file(result, digest, len(data), modified_at)
 
 
 def load_page(
@@ -293,20 +310,32 @@ def read_cursor(conn: duckdb.DuckDBPyConnection, name: str) -> str | None:
     return row[0] if row else None
 
 
+def _with_lineage(parts: list[tuple[FileResult, pl.DataFrame]]) -> pl.DataFrame:
+    """Many files' rows in one frame, each row with its file's name and batch id. The two
+    columns are gathered once for all the files: a landing folder may hold thousands of small
+    ones (a POS file per store per day)."""
+    frame = pl.concat([rows for _, rows in parts], how="diagonal")
+    which = pl.Series(np.repeat(np.arange(len(parts)), [rows.height for _, rows in parts]))
+    return frame.with_columns(
+        pl.Series("_source_file", [result.source_file for result, _ in parts]).gather(which),
+        pl.Series("_batch_id", [result.batch_id for result, _ in parts]).gather(which),
+    )
+
+
 class _Pending:
     """Files read but not yet committed: their rows are typed together, then committed with
     their ledger entries in one transaction."""
 
     def __init__(self) -> None:
-        self.rows_by_file: list[pl.DataFrame] = []
-        self.unreadable: list[pl.DataFrame] = []
+        self.rows_by_file: list[tuple[FileResult, pl.DataFrame]] = []
+        self.unreadable: list[tuple[FileResult, pl.DataFrame]] = []
         self.files: list[tuple[FileResult, str, int]] = []
         self.rows = 0
 
     def add_rows(self, result: FileResult, rows: pl.DataFrame, unreadable: pl.DataFrame) -> None:
-        lineage = {"_source_file": pl.lit(result.source_file), "_batch_id": pl.lit(result.batch_id)}
-        self.rows_by_file.append(rows.with_columns(**lineage))
-        self.unreadable.append(unreadable.with_columns(**lineage))
+        self.rows_by_file.append((result, rows))
+        if unreadable.height:
+            self.unreadable.append((result, unreadable))
         self.rows += rows.height + unreadable.height
 
     def add_file(self, result: FileResult, digest: str, size: int, modified_at: float | None = None) -> None:
@@ -315,8 +344,9 @@ class _Pending:
     def _type_rows(self, contract: Contract) -> tuple[pl.DataFrame, pl.DataFrame]:
         """Type every pending file's rows at once, then count good and rejected rows per file."""
         if self.rows_by_file:
-            good, rejects = apply_contract(pl.concat(self.rows_by_file, how="diagonal"), contract)
-            rejects = pl.concat([rejects, *self.unreadable], how="diagonal")
+            good, rejects = apply_contract(_with_lineage(self.rows_by_file), contract)
+            if self.unreadable:
+                rejects = pl.concat([rejects, _with_lineage(self.unreadable)], how="diagonal")
         else:
             good, rejects = pl.DataFrame(), pl.DataFrame()
         per_file = {}

@@ -12,6 +12,7 @@ import io
 import json
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from common.errors import UserError
@@ -47,8 +48,30 @@ def read_text_rows(path: Path, contract: Contract, data: bytes | None = None) ->
         else:
             text_rows, rejects = _jsonl_rows(path, buf, contract)
     _check_columns(path, text_rows, contract)
-    keep = [c.source for c in contract.columns if c.source in text_rows.columns]
-    return text_rows.select(*keep, LINE), rejects
+    keep = [c.source for c in contract.columns if c.source in text_rows.columns] + [LINE]
+    return (text_rows if text_rows.columns == keep else text_rows.select(keep)), rejects
+
+
+def read_text_files(
+    files: list[tuple[Path, bytes]], contract: Contract
+) -> list[tuple[pl.DataFrame, pl.DataFrame] | FileError | OSError]:
+    """`read_text_rows` of many files, in their order: each file's (text rows, unreadable lines),
+    or the error that keeps it from loading. CSV files that share their header line are parsed
+    together, as one file: polars' start-up per file would cost more than the parsing of a
+    small one (a store's POS export of a day holds a few hundred rows)."""
+    found: dict[int, tuple[pl.DataFrame, pl.DataFrame]] = {}
+    if contract.format == "csv" and len(files) > 1:
+        found = _csv_files_together(files, contract)
+    read: list = []
+    for number, (path, data) in enumerate(files):
+        if number in found:
+            read.append(found[number])
+            continue
+        try:
+            read.append(read_text_rows(path, contract, data))
+        except (FileError, OSError) as exc:
+            read.append(exc)
+    return read
 
 
 def missing_columns(rows: pl.DataFrame, contract: Contract) -> list[str]:
@@ -57,8 +80,11 @@ def missing_columns(rows: pl.DataFrame, contract: Contract) -> list[str]:
     return [c.source for c in contract.columns if c.source not in rows.columns and not c.may_be_absent]
 
 
+EMPTY_REJECTS = pl.DataFrame(schema=REJECT_SCHEMA)
+
+
 def _empty_rejects() -> pl.DataFrame:
-    return pl.DataFrame(schema=REJECT_SCHEMA)
+    return EMPTY_REJECTS  # polars frames are not changed in place: one serves every file
 
 
 def _decode(path: Path, data: bytes, encoding: str) -> bytes:
@@ -82,6 +108,12 @@ def _last_line_cut(buf: bytes) -> bytes | None:
     return buf[buf.rfind(b"\n") + 1 :]
 
 
+def _numbered(first: int, count: int) -> pl.Series:
+    """Line numbers from `first` on, for `count` rows (built eagerly: this runs once per file,
+    and a landing folder may hold thousands of small files)."""
+    return pl.int_range(first, first + count, dtype=pl.Int64, eager=True).alias(LINE)
+
+
 # ---- CSV ------------------------------------------------------------------------------------
 def _csv_rows(path: Path, buf: bytes, contract: Contract) -> tuple[pl.DataFrame, pl.DataFrame]:
     if not buf.strip():
@@ -101,12 +133,54 @@ def _csv_rows(path: Path, buf: bytes, contract: Contract) -> tuple[pl.DataFrame,
         return _csv_rows_by_line(path, buf, header)
     lines = buf.count(b"\n") + (last is not None) - 1  # lines after the header
     if lines == df.height:  # one record per line: the row index is the line number
-        return df.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64)), _empty_rejects()
+        return df.hstack([_numbered(2, df.height)]), _empty_rejects()
     # a quoted field holds a line break (or blank lines were skipped): find where each record starts
     starts = [line for line, row in _csv_records(buf) if row]
     if len(starts) != df.height:
         return _csv_rows_by_line(path, buf, header)
     return df.with_columns(pl.Series(LINE, starts, dtype=pl.Int64)), _empty_rejects()
+
+
+def _csv_files_together(files: list[tuple[Path, bytes]], contract: Contract) -> dict[int, tuple]:
+    """The files (by their place in `files`) whose rows one parse of their concatenation gives
+    line for line: those with the first file's header line that end with a line break. A record
+    never spans files then, and as no file has more records than lines, equal totals mean every
+    file has a record per line, so each file's rows are its slice. {} when the parse fails or the
+    counts differ (a quoted line break, a blank line, a bad row): each file is read on its own,
+    and the one at fault is named."""
+    header, numbers, bodies, lines = None, [], [], []
+    for number, (path, data) in enumerate(files):
+        try:
+            buf = _decode(path, data, contract.encoding)
+        except FileError:
+            continue
+        head = buf[: buf.find(b"\n") + 1]
+        header = header or head
+        if head and head == header and buf.endswith(b"\n"):
+            numbers.append(number)
+            bodies.append(buf[len(head) :])
+            lines.append(bodies[-1].count(b"\n"))
+    if len(numbers) < 2:
+        return {}
+    try:
+        df = pl.read_csv(header + b"".join(bodies), infer_schema=False, has_header=True, raise_if_empty=False)
+    except pl.exceptions.ComputeError:
+        return {}
+    if df.height != sum(lines):
+        return {}
+    starts = np.cumsum([0, *lines[:-1]])
+    line = np.arange(df.height) - np.repeat(starts, lines) + 2  # the header is line 1 of every file
+    keep = [c.source for c in contract.columns if c.source in df.columns]
+    df = df.select(keep).hstack([pl.Series(LINE, line, dtype=pl.Int64)])
+    found = {}
+    for number, start, count in zip(numbers, starts, lines, strict=True):
+        rows = df.slice(int(start), count)
+        try:
+            _check_columns(files[number][0], rows, contract)
+        except FileError:
+            continue  # read again on its own, and refused there
+        found[number] = rows, _empty_rejects()
+    return found
 
 
 def _csv_records(buf: bytes):
@@ -154,16 +228,60 @@ def _jsonl_rows(path: Path, buf: bytes, contract: Contract) -> tuple[pl.DataFram
             raise FileError(
                 f"{path}: truncated: the last line is not complete JSON and has no line break (was the upload cut off?)"
             ) from exc
-    absent = [key for key in schema if not _mentions_key(buf, key)]
-    if b"\n\n" not in buf and not buf.startswith(b"\n"):
-        try:
-            df = pl.read_ndjson(buf, schema=schema)
-            df = df.with_row_index(LINE, offset=1).with_columns(pl.col(LINE).cast(pl.Int64))
-            return df.drop(absent), _empty_rejects()
-        except pl.exceptions.ComputeError:
-            pass
-    rows, rejects = _jsonl_rows_by_line(buf, schema)
+    try:
+        rows, rejects = _jsonl_objects(buf, schema)
+    except pl.exceptions.ComputeError:  # a line shaped like an object is not JSON: parse line by line
+        rows, rejects = _jsonl_rows_by_line(buf, schema)
+    absent = [key for key in schema if rows[key].null_count() == rows.height and not _mentions_key(buf, key)]
     return rows.drop(absent), rejects
+
+
+def _jsonl_objects(buf: bytes, schema: dict) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The lines shaped like an object ({...}) parsed in one go, and the others but blank ones
+    rejected (a cut-off line, say). Where the lines are is found on the bytes, so only the few
+    odd lines are looked at one by one, and the rows parsed are the file's own bytes, copied
+    only around a rejected line. Raises polars' ComputeError when a shaped line is not JSON."""
+    data = np.frombuffer(buf, dtype=np.uint8)
+    newlines = np.flatnonzero(data == ord("\n"))
+    ends = newlines if buf.endswith(b"\n") else np.append(newlines, len(buf))
+    starts = np.concatenate(([0], ends[:-1] + 1)).astype(np.int64)
+    stops = ends.copy()  # a line's end, before its \r\n or \n
+    crlf = (ends > starts) & (data[np.maximum(ends - 1, 0)] == ord("\r")) if len(buf) else ends > starts
+    stops[crlf] -= 1
+    shaped = np.zeros(len(starts), dtype=bool)
+    filled = stops > starts
+    shaped[filled] = (data[starts[filled]] == ord("{")) & (data[stops[filled] - 1] == ord("}"))
+    rejected = []
+    for line in np.flatnonzero(~shaped):  # blank, padded with spaces, or not an object
+        text = buf[starts[line] : stops[line]].strip()
+        if text.startswith(b"{") and text.endswith(b"}"):
+            shaped[line] = True
+        elif text:
+            rejected.append((int(line) + 1, text.decode(errors="replace")[:2000]))
+    kept = np.flatnonzero(shaped)
+    if len(kept) == len(starts):
+        rows = pl.read_ndjson(buf, schema=schema)
+    elif len(kept):
+        breaks = np.flatnonzero(np.diff(kept) != 1)  # runs of kept lines, between the others
+        firsts, lasts = kept[np.r_[0, breaks + 1]], kept[np.r_[breaks, len(kept) - 1]]
+        view = memoryview(buf)  # the runs are copied once, into the joined bytes
+        rows = pl.read_ndjson(
+            b"\n".join(view[starts[a] : stops[b]] for a, b in zip(firsts, lasts, strict=True)), schema=schema
+        )
+    else:
+        rows = pl.DataFrame(schema=schema)
+    if rows.height != len(kept):
+        raise pl.exceptions.ComputeError("a line held more or less than one object")
+    rejects = pl.DataFrame(
+        {
+            LINE: [line for line, _ in rejected],
+            "column_name": [None] * len(rejected),
+            "reason": ["not a JSON object (malformed or cut-off line)"] * len(rejected),
+            "record": [text for _, text in rejected],
+        },
+        schema=REJECT_SCHEMA,
+    )
+    return rows.hstack([pl.Series(LINE, kept + 1, dtype=pl.Int64)]), rejects
 
 
 def _mentions_key(buf: bytes, key: str) -> bool:
@@ -173,13 +291,14 @@ def _mentions_key(buf: bytes, key: str) -> bool:
 
 
 def _jsonl_rows_by_line(buf: bytes, schema: dict) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Slow path, vectorised: lines not shaped like an object ({...}, e.g. cut off) are rejected;
-    only if polars still refuses the rest is every line parsed on its own."""
+    """Slow path, for a file with a line shaped like an object that is not JSON: lines not
+    shaped like an object ({...}, e.g. cut off) are rejected, then every line that polars'
+    JSON path cannot read."""
     # A raw JSON line cannot hold byte 0x1f, so as CSV with that separator each line is one field.
     lines = pl.read_csv(
         buf, has_header=False, separator="\x1f", quote_char=None, new_columns=["text"], infer_schema=False
     )
-    lines = lines.with_row_index(LINE, offset=1).with_columns(pl.col(LINE).cast(pl.Int64))
+    lines = lines.hstack([_numbered(1, lines.height)])
     lines = lines.filter(pl.col("text").str.strip_chars().fill_null("") != "")
     text = pl.col("text").str.strip_chars()
     shaped = lines.filter(text.str.starts_with("{") & text.str.ends_with("}"))
@@ -203,7 +322,8 @@ def _jsonl_rows_by_line(buf: bytes, schema: dict) -> tuple[pl.DataFrame, pl.Data
 def _ndjson(lines: pl.DataFrame, schema: dict) -> pl.DataFrame:
     if lines.height == 0:
         return pl.DataFrame(schema=schema)
-    return pl.read_ndjson(lines["text"].str.join("\n").item().encode(), schema=schema)
+    joined = lines.select(pl.col("text").str.join("\n").cast(pl.Binary)).item()  # no Python str between
+    return pl.read_ndjson(joined, schema=schema)
 
 
 # ---- Parquet --------------------------------------------------------------------------------
@@ -213,7 +333,7 @@ def _parquet_rows(path: Path, data: bytes) -> pl.DataFrame:
     except Exception as exc:  # polars raises several kinds for a damaged file
         raise FileError(f"{path}: not a readable Parquet file ({exc})") from exc
     text = df.select(pl.all().cast(pl.String))
-    return text.with_row_index(LINE, offset=1).with_columns(pl.col(LINE).cast(pl.Int64))
+    return text.hstack([_numbered(1, text.height)])
 
 
 # ---- contract -------------------------------------------------------------------------------
@@ -302,25 +422,29 @@ def _problems(column: Column, value: pl.Expr) -> list[tuple[pl.Expr, pl.Expr]]:
 
 def apply_contract(rows: pl.DataFrame, contract: Contract) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Type text rows under canonical names; rows that break the contract become rejects.
-    Columns other than the contract's (say `_source_file`) are carried along."""
+    Columns other than the contract's (say `_source_file`) are carried along. Each column is
+    parsed once; the reasons are written for the rejected rows only (few, on real files)."""
     rows = rows.with_columns(
         pl.lit(None, dtype=pl.String).alias(c.source) for c in contract.columns if c.source not in rows.columns
     )
-    values = {c.name: _parsed(c) for c in contract.columns}
-    checks = [(cond, reason, c.name) for c in contract.columns for cond, reason in _problems(c, values[c.name])]
-    reason = pl.concat_str([pl.when(cond).then(r) for cond, r, _ in checks], separator="; ", ignore_nulls=True)
-    first_column = pl.coalesce([pl.when(cond).then(pl.lit(name)) for cond, _, name in checks])
-    flagged = rows.with_columns(_reason=reason, _column=first_column)
-    is_bad = pl.col("_reason").is_not_null() & (pl.col("_reason") != "")
+    typed = {c.name: f"_typed {c.name}" for c in contract.columns}  # no source column has a space and this prefix
+    rows = rows.with_columns(_parsed(c).alias(typed[c.name]) for c in contract.columns)
+    checks = [(cond, reason, c.name) for c in contract.columns for cond, reason in _problems(c, pl.col(typed[c.name]))]
+    is_bad = pl.any_horizontal([cond for cond, _, _ in checks]).fill_null(False)
+    flagged = rows.with_columns(_bad=is_bad)
     sources = [c.source for c in contract.columns]
-    extra = [c for c in rows.columns if c not in sources and c != LINE]
-    rejects = flagged.filter(is_bad).select(
+    extra = [c for c in rows.columns if c not in sources and c != LINE and c not in typed.values()]
+    good = flagged.filter(~pl.col("_bad")).select(
+        [pl.col(typed[c.name]).alias(c.name) for c in contract.columns] + [LINE, *extra]
+    )
+    rejects = flagged.filter(pl.col("_bad")).select(
         *extra,
         pl.col(LINE),
-        pl.col("_column").alias("column_name"),
-        pl.col("_reason").alias("reason"),
+        pl.coalesce([pl.when(cond).then(pl.lit(name)) for cond, _, name in checks]).alias("column_name"),
+        pl.concat_str([pl.when(cond).then(r) for cond, r, _ in checks], separator="; ", ignore_nulls=True).alias(
+            "reason"
+        ),
         # each value cut to KEPT_CHARS: the line number leads to the whole row in the file
         pl.struct([pl.col(c).str.slice(0, KEPT_CHARS) for c in sources]).struct.json_encode().alias("record"),
     )
-    good = flagged.filter(~is_bad).select([v.alias(name) for name, v in values.items()] + [LINE, *extra])
     return good, rejects

@@ -119,6 +119,20 @@ def test_malformed_json_line_is_rejected_and_the_rest_loads(tmp_path, events_con
     assert sorted(rejects[LINE].to_list()) == [2, 3, 5]
 
 
+def test_jsonl_lines_are_found_on_the_bytes_whatever_their_ends(tmp_path, events_contract):
+    # CRLF line ends, an object padded with spaces, a blank line, a cut-off line, and (second
+    # file) a line shaped like an object that is not JSON, which only a parser can tell
+    e = '{{"id": "e{n}", "user": "u1", "time": "2025-01-01T09:30:00+08:00"}}'
+    text = "\r\n".join([e.format(n=1), "  " + e.format(n=2) + " ", "", '{"id": "e3", "us', e.format(n=4)]) + "\r\n"
+    good, rejects = read_file(write(tmp_path / "a.jsonl", text), events_contract)
+    assert dict(zip(good["event_id"], good[LINE], strict=True)) == {"e1": 1, "e2": 2, "e4": 5}
+    assert rejects.select(LINE, "record").rows() == [(4, '{"id": "e3", "us')]
+    text = "\n".join([e.format(n=1), '{"id": "e2", "user": }', e.format(n=3)]) + "\n"
+    good, rejects = read_file(write(tmp_path / "b.jsonl", text), events_contract)
+    assert dict(zip(good["event_id"], good[LINE], strict=True)) == {"e1": 1, "e3": 3}
+    assert rejects[LINE].to_list() == [2]
+
+
 def test_truncated_jsonl_fails_the_file(tmp_path, events_contract):
     path = write(tmp_path / "e.jsonl", '{"id": "e1", "user": "u1", "time": "2025-01-01T09:30:00+08:00"}\n{"id": "e2"')
     with pytest.raises(FileError, match="truncated"):
@@ -261,3 +275,50 @@ def test_a_key_the_source_leaves_out_when_empty_is_not_reported_missing(tmp_path
     jsonl = write(tmp_path / "e.jsonl", '{"id": "e1", "user": "u1", "time": "2025-01-01T09:30:00+08:00"}\n')
     rows, _ = read_text_rows(jsonl, contract)
     assert missing_columns(rows, contract) == ["followed"]
+
+
+def test_small_csv_files_are_parsed_together_and_keep_their_own_lines(tmp_path, orders_contract, monkeypatch):
+    # a store's POS export of a day is a small file: thousands are parsed in one go, not one by one
+    from ingestion import readers
+
+    row = "A{n},138,2025-03-01 10:00:00,1.00,completed,是\n"
+    files = [
+        write(tmp_path / "a.csv", HEADER + row.format(n=1) + row.format(n=2)),
+        write(tmp_path / "b.csv", "\ufeff" + (HEADER + row.format(n=3)).replace("\n", "\r\n")),  # BOM, CRLF
+        write(tmp_path / "c.csv", HEADER),  # no rows
+        write(tmp_path / "d.csv", HEADER + row.format(n=4) + "A5,138,2025-03-01 10:00:00,-1.00,completed,是\n"),
+    ]
+    # b.csv's header line ends with \r\n: it is read on its own; the other three together
+    calls = []
+    original = readers._csv_rows
+    monkeypatch.setattr(readers, "_csv_rows", lambda path, *rest: calls.append(path.name) or original(path, *rest))
+    read = readers.read_text_files([(f, f.read_bytes()) for f in files], orders_contract)
+    assert calls == ["b.csv"]
+    rows = {f.name: dict(zip(r["订单号"], r[LINE], strict=True)) for f, (r, _) in zip(files, read, strict=True)}
+    assert rows == {"a.csv": {"A1": 2, "A2": 3}, "b.csv": {"A3": 2}, "c.csv": {}, "d.csv": {"A4": 2, "A5": 3}}
+    assert [unreadable.height for _, unreadable in read] == [0, 0, 0, 0]
+
+
+def test_one_odd_file_sends_the_small_files_back_to_one_by_one(tmp_path, orders_contract):
+    # a quoted line break makes a record span lines, a row with a field too many fails polars'
+    # parse: either would shift the other files' line numbers, so each is read on its own
+    from ingestion.readers import read_text_files
+
+    row = "A{n},138,2025-03-01 10:00:00,1.00,completed,是\n"
+    a = write(tmp_path / "a.csv", HEADER + row.format(n=1))
+    spanning = 'B1,"138\n139",2025-03-01 10:00:00,1.00,completed,是\n'  # lines 2-3: one record
+    quoted = write(tmp_path / "b.csv", HEADER + spanning + row.format(n=2))
+    wide = write(tmp_path / "c.csv", HEADER + row.format(n=3) + "C2,138,2025-03-01 10:00:00,12,3O,completed,是\n")
+    cut = write(tmp_path / "d.csv", HEADER + "A4,138")
+    e = write(tmp_path / "e.csv", HEADER + row.format(n=5))
+
+    def lines(files):
+        read = read_text_files([(f, f.read_bytes()) for f in files], orders_contract)
+        return [r if isinstance(r, FileError) else dict(zip(r[0]["订单号"], r[0][LINE], strict=True)) for r in read]
+
+    assert lines([a, quoted, e]) == [{"A1": 2}, {"B1": 2, "A2": 4}, {"A5": 2}]
+    assert lines([a, wide, e]) == [{"A1": 2}, {"A3": 2}, {"A5": 2}]
+    odd = lines([a, cut, e])
+    assert isinstance(odd[1], FileError) and "truncated" in str(odd[1]) and odd[::2] == [{"A1": 2}, {"A5": 2}]
+    read = read_text_files([(wide, wide.read_bytes())], orders_contract)
+    assert read[0][1][LINE].to_list() == [3]  # the row with a field too many, rejected by its line

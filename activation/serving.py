@@ -32,6 +32,7 @@ from pathlib import Path
 import duckdb
 
 from activation.privacy import mask_sql, personal_columns
+from common.warehouse import first_row
 
 DEFAULT_STORAGE_VERSION = "v1.4.0"  # BI clients embedding DuckDB 1.4 or 1.5 can open it
 SCHEMAS = ("marts",)
@@ -91,6 +92,10 @@ def publish(
     # one transaction: the copy is checkpointed once, when it is detached, not each time its
     # log passes the threshold (a table written whole after the deletes of a delta paid for it)
     conn.execute("begin")
+    # rows in a table have no order a BI query may count on: DuckDB then writes a table's row
+    # groups on every thread (the 1M profile: 3.6 s against 5.3 s with its checkpoint)
+    (ordered,) = first_row(conn, "select current_setting('preserve_insertion_order')")
+    conn.execute("set preserve_insertion_order = false")
     try:
         gone = _fans_gone(conn, previous, marked)
         wanted = set(copied) | set(views)
@@ -155,6 +160,8 @@ def publish(
         conn.execute("detach serving")
         tmp.unlink(missing_ok=True)
         raise
+    finally:
+        conn.execute(f"set preserve_insertion_order = {ordered}")
     conn.execute(f'use "{working}"')
     conn.execute("detach serving")  # checkpoints: no WAL is left beside the file
     spare.unlink(missing_ok=True)  # a reader that still has it open keeps reading it

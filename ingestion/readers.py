@@ -1,8 +1,11 @@
 """Read one landing file through its contract: good rows, typed, and rejected rows with a reason.
 
-The fast path hands the whole file to polars. Only a file polars refuses (a malformed JSON
-line, a CSV row with too many fields) is read again line by line, so that the bad lines go to
-the rejects and the rest still loads. A file that cannot be read at all raises `FileError`.
+The fast path hands the whole file to polars; small CSV files that share a header go to it
+together (`read_text_files`). In JSON lines, lines not shaped like an object (cut off) are found
+on the bytes and rejected, and the rest parsed in one go. Only a file polars refuses (a CSV row
+with too many fields, a line shaped like an object that is not JSON) is read again line by line,
+so that the bad lines go to the rejects and the rest still loads. A file that cannot be read at
+all raises `FileError`.
 """
 
 from __future__ import annotations
@@ -146,8 +149,8 @@ def _csv_files_together(files: list[tuple[Path, bytes]], contract: Contract) -> 
     line for line: those with the first file's header line that end with a line break. A record
     never spans files then, and as no file has more records than lines, equal totals mean every
     file has a record per line, so each file's rows are its slice. {} when the parse fails or the
-    counts differ (a quoted line break, a blank line, a bad row): each file is read on its own,
-    and the one at fault is named."""
+    counts differ (a quoted line break, a row with a field too many): each file is then read on
+    its own, where the one at fault is found."""
     header, numbers, bodies, lines = None, [], [], []
     for number, (path, data) in enumerate(files):
         try:

@@ -37,6 +37,8 @@ def test_a_publish_cleans_up_what_a_killed_one_left_behind(tmp_path):
         for table, columns in MARTS.items():  # what the BI views read
             conn.execute(f"create table marts.{table} as select {columns}")
         rows = publish(conn, target, manifest, "run1")
+        # the copy is written without keeping row order; the pipeline's own models keep theirs
+        assert conn.execute("select current_setting('preserve_insertion_order')").fetchone() == (True,)
     assert rows["marts.fans"] == 1
     assert not any(path.exists() for path in leftovers)
     assert sorted(p.name for p in target.parent.iterdir()) == ["notes.txt", "warehouse.duckdb"]

@@ -329,7 +329,7 @@ class _Pending:
     def __init__(self) -> None:
         self.rows_by_file: list[tuple[FileResult, pl.DataFrame]] = []
         self.unreadable: list[tuple[FileResult, pl.DataFrame]] = []
-        self.files: list[tuple[FileResult, str, int]] = []
+        self.files: list[tuple[FileResult, str, int, float | None]] = []
         self.rows = 0
 
     def add_rows(self, result: FileResult, rows: pl.DataFrame, unreadable: pl.DataFrame) -> None:

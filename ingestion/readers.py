@@ -43,7 +43,7 @@ def read_text_rows(path: Path, contract: Contract, data: bytes | None = None) ->
     path = Path(path)
     data = path.read_bytes() if data is None else data
     if contract.format == "parquet":
-        text_rows, rejects = _parquet_rows(path, data), _empty_rejects()
+        text_rows, rejects = _parquet_rows(path, data), EMPTY_REJECTS
     else:
         buf = _decode(path, data, contract.encoding)
         if contract.format == "csv":
@@ -51,8 +51,7 @@ def read_text_rows(path: Path, contract: Contract, data: bytes | None = None) ->
         else:
             text_rows, rejects = _jsonl_rows(path, buf, contract)
     _check_columns(path, text_rows, contract)
-    keep = [c.source for c in contract.columns if c.source in text_rows.columns] + [LINE]
-    return (text_rows if text_rows.columns == keep else text_rows.select(keep)), rejects
+    return _contract_columns(text_rows, contract), rejects
 
 
 def read_text_files(
@@ -83,11 +82,7 @@ def missing_columns(rows: pl.DataFrame, contract: Contract) -> list[str]:
     return [c.source for c in contract.columns if c.source not in rows.columns and not c.may_be_absent]
 
 
-EMPTY_REJECTS = pl.DataFrame(schema=REJECT_SCHEMA)
-
-
-def _empty_rejects() -> pl.DataFrame:
-    return EMPTY_REJECTS  # polars frames are not changed in place: one serves every file
+EMPTY_REJECTS = pl.DataFrame(schema=REJECT_SCHEMA)  # polars frames are not changed in place: one serves every file
 
 
 def _decode(path: Path, data: bytes, encoding: str) -> bytes:
@@ -136,12 +131,12 @@ def _csv_rows(path: Path, buf: bytes, contract: Contract) -> tuple[pl.DataFrame,
         return _csv_rows_by_line(path, buf, header)
     lines = buf.count(b"\n") + (last is not None) - 1  # lines after the header
     if lines == df.height:  # one record per line: the row index is the line number
-        return df.hstack([_numbered(2, df.height)]), _empty_rejects()
+        return df.hstack([_numbered(2, df.height)]), EMPTY_REJECTS
     # a quoted field holds a line break (or blank lines were skipped): find where each record starts
     starts = [line for line, row in _csv_records(buf) if row]
     if len(starts) != df.height:
         return _csv_rows_by_line(path, buf, header)
-    return df.with_columns(pl.Series(LINE, starts, dtype=pl.Int64)), _empty_rejects()
+    return df.with_columns(pl.Series(LINE, starts, dtype=pl.Int64)), EMPTY_REJECTS
 
 
 def _csv_files_together(files: list[tuple[Path, bytes]], contract: Contract) -> dict[int, tuple]:
@@ -173,8 +168,7 @@ def _csv_files_together(files: list[tuple[Path, bytes]], contract: Contract) -> 
         return {}
     starts = np.cumsum([0, *lines[:-1]])
     line = np.arange(df.height) - np.repeat(starts, lines) + 2  # the header is line 1 of every file
-    keep = [c.source for c in contract.columns if c.source in df.columns]
-    df = df.select(keep).hstack([pl.Series(LINE, line, dtype=pl.Int64)])
+    df = _contract_columns(df.hstack([pl.Series(LINE, line, dtype=pl.Int64)]), contract)
     found = {}
     for number, start, count in zip(numbers, starts, lines, strict=True):
         rows = df.slice(int(start), count)
@@ -182,7 +176,7 @@ def _csv_files_together(files: list[tuple[Path, bytes]], contract: Contract) -> 
             _check_columns(files[number][0], rows, contract)
         except FileError:
             continue  # read again on its own, and refused there
-        found[number] = rows, _empty_rejects()
+        found[number] = rows, EMPTY_REJECTS
     return found
 
 
@@ -231,10 +225,7 @@ def _jsonl_rows(path: Path, buf: bytes, contract: Contract) -> tuple[pl.DataFram
             raise FileError(
                 f"{path}: truncated: the last line is not complete JSON and has no line break (was the upload cut off?)"
             ) from exc
-    try:
-        rows, rejects = _jsonl_objects(buf, schema)
-    except pl.exceptions.ComputeError:  # a line shaped like an object is not JSON: parse line by line
-        rows, rejects = _jsonl_rows_by_line(buf, schema)
+    rows, rejects = _jsonl_objects(buf, schema)
     absent = [key for key in schema if rows[key].null_count() == rows.height and not _mentions_key(buf, key)]
     return rows.drop(absent), rejects
 
@@ -243,7 +234,8 @@ def _jsonl_objects(buf: bytes, schema: dict) -> tuple[pl.DataFrame, pl.DataFrame
     """The lines shaped like an object ({...}) parsed in one go, and the others but blank ones
     rejected (a cut-off line, say). Where the lines are is found on the bytes, so only the few
     odd lines are looked at one by one, and the rows parsed are the file's own bytes, copied
-    only around a rejected line. Raises polars' ComputeError when a shaped line is not JSON."""
+    only around a rejected line. When polars refuses a shaped line (not JSON after all), every
+    shaped line is checked on its own and the ones that are not JSON are rejected too."""
     data = np.frombuffer(buf, dtype=np.uint8)
     newlines = np.flatnonzero(data == ord("\n"))
     ends = newlines if buf.endswith(b"\n") else np.append(newlines, len(buf))
@@ -254,79 +246,58 @@ def _jsonl_objects(buf: bytes, schema: dict) -> tuple[pl.DataFrame, pl.DataFrame
     shaped = np.zeros(len(starts), dtype=bool)
     filled = stops > starts
     shaped[filled] = (data[starts[filled]] == ord("{")) & (data[stops[filled] - 1] == ord("}"))
-    rejected = []
+    rejected = []  # line numbers, from 0
     for line in np.flatnonzero(~shaped):  # blank, padded with spaces, or not an object
         text = buf[starts[line] : stops[line]].strip()
         if text.startswith(b"{") and text.endswith(b"}"):
             shaped[line] = True
         elif text:
-            rejected.append((int(line) + 1, text.decode(errors="replace")[:2000]))
+            rejected.append(line)
     kept = np.flatnonzero(shaped)
-    if len(kept) == len(starts):
-        rows = pl.read_ndjson(buf, schema=schema)
-    elif len(kept):
-        breaks = np.flatnonzero(np.diff(kept) != 1)  # runs of kept lines, between the others
-        firsts, lasts = kept[np.r_[0, breaks + 1]], kept[np.r_[breaks, len(kept) - 1]]
-        view = memoryview(buf)  # the runs are copied once, into the joined bytes
-        rows = pl.read_ndjson(
-            b"\n".join(view[starts[a] : stops[b]] for a, b in zip(firsts, lasts, strict=True)), schema=schema
-        )
-    else:
-        rows = pl.DataFrame(schema=schema)
-    if rows.height != len(kept):
-        raise pl.exceptions.ComputeError("a line held more or less than one object")
+    try:
+        rows = _parse_lines(buf, starts, stops, kept, schema)
+    except pl.exceptions.ComputeError:  # the rare slow path: which shaped line is not JSON
+        texts = pl.Series([buf[starts[line] : stops[line]].decode() for line in kept], dtype=pl.String)
+        valid = texts.str.json_path_match("$").is_not_null().to_numpy()
+        rejected = sorted([*rejected, *kept[~valid]])
+        kept = kept[valid]
+        rows = _parse_lines(buf, starts, stops, kept, schema)
+    record = [buf[starts[line] : stops[line]].decode(errors="replace")[:2000] for line in rejected]
     rejects = pl.DataFrame(
         {
-            LINE: [line for line, _ in rejected],
+            LINE: [int(line) + 1 for line in rejected],
             "column_name": [None] * len(rejected),
             "reason": ["not a JSON object (malformed or cut-off line)"] * len(rejected),
-            "record": [text for _, text in rejected],
+            "record": record,
         },
         schema=REJECT_SCHEMA,
     )
     return rows.hstack([pl.Series(LINE, kept + 1, dtype=pl.Int64)]), rejects
 
 
+def _parse_lines(buf: bytes, starts: np.ndarray, stops: np.ndarray, kept: np.ndarray, schema: dict) -> pl.DataFrame:
+    """The `kept` lines of a JSON-lines buffer parsed in one go: the file itself when it keeps
+    every line, else its runs of kept lines joined. Raises polars' ComputeError on a line that
+    is not JSON."""
+    if len(kept) == len(starts):
+        rows = pl.read_ndjson(buf, schema=schema)
+    elif len(kept):
+        breaks = np.flatnonzero(np.diff(kept) != 1)  # runs of kept lines, between the others
+        firsts, lasts = kept[np.r_[0, breaks + 1]], kept[np.r_[breaks, len(kept) - 1]]
+        view = memoryview(buf)  # the runs are copied once, into the joined bytes
+        joined = b"\n".join(view[starts[a] : stops[b]] for a, b in zip(firsts, lasts, strict=True))
+        rows = pl.read_ndjson(joined, schema=schema)
+    else:
+        rows = pl.DataFrame(schema=schema)
+    if rows.height != len(kept):
+        raise pl.exceptions.ComputeError("a line held more or less than one object")
+    return rows
+
+
 def _mentions_key(buf: bytes, key: str) -> bool:
     """Whether any line could carry the key (JSON has no header: a key no line names is a
     column missing from the file)."""
     return any(form.encode() in buf for form in {json.dumps(key), json.dumps(key, ensure_ascii=False)})
-
-
-def _jsonl_rows_by_line(buf: bytes, schema: dict) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Slow path, for a file with a line shaped like an object that is not JSON: lines not
-    shaped like an object ({...}, e.g. cut off) are rejected, then every line that polars'
-    JSON path cannot read."""
-    # A raw JSON line cannot hold byte 0x1f, so as CSV with that separator each line is one field.
-    lines = pl.read_csv(
-        buf, has_header=False, separator="\x1f", quote_char=None, new_columns=["text"], infer_schema=False
-    )
-    lines = lines.hstack([_numbered(1, lines.height)])
-    lines = lines.filter(pl.col("text").str.strip_chars().fill_null("") != "")
-    text = pl.col("text").str.strip_chars()
-    shaped = lines.filter(text.str.starts_with("{") & text.str.ends_with("}"))
-    bad = [lines.filter(~(text.str.starts_with("{") & text.str.ends_with("}")))]
-    try:
-        rows = _ndjson(shaped, schema)
-    except pl.exceptions.ComputeError:
-        valid = pl.col("text").str.json_path_match("$").is_not_null()
-        bad.append(shaped.filter(~valid))
-        shaped = shaped.filter(valid)
-        rows = _ndjson(shaped, schema)
-    rejects = pl.concat(bad).select(
-        LINE,
-        column_name=pl.lit(None, dtype=pl.String),
-        reason=pl.lit("not a JSON object (malformed or cut-off line)"),
-        record=pl.col("text").str.slice(0, 2000),
-    )
-    return rows.with_columns(shaped[LINE]), rejects
-
-
-def _ndjson(lines: pl.DataFrame, schema: dict) -> pl.DataFrame:
-    if lines.height == 0:
-        return pl.DataFrame(schema=schema)
-    joined = lines.select(pl.col("text").str.join("\n").cast(pl.Binary)).item()  # no Python str between
-    return pl.read_ndjson(joined, schema=schema)
 
 
 # ---- Parquet --------------------------------------------------------------------------------
@@ -340,6 +311,12 @@ def _parquet_rows(path: Path, data: bytes) -> pl.DataFrame:
 
 
 # ---- contract -------------------------------------------------------------------------------
+def _contract_columns(rows: pl.DataFrame, contract: Contract) -> pl.DataFrame:
+    """The contract's columns a file has, in the contract's order, then the line number."""
+    keep = [c.source for c in contract.columns if c.source in rows.columns] + [LINE]
+    return rows if rows.columns == keep else rows.select(keep)
+
+
 def _check_columns(path: Path, rows: pl.DataFrame, contract: Contract) -> None:
     """A file without a required column (a required value, or `column_required`) cannot be
     loaded at all. In JSON lines, a required key that no line carries is a missing column."""

@@ -245,9 +245,11 @@ def delivery_summary(conn: duckdb.DuckDBPyConnection) -> list[str]:
         else []
     )
     for segment, members, exported, capped, entered, left, folder in rows:
+        # an export written under another SCRM_EXPORT_DIR (the setting changed since) is named whole
+        shown = Path(folder).relative_to(exports) if Path(folder).is_relative_to(exports) else folder
         lines.append(
             f"  {segment:<32}{members:>7,} members {exported:>7,} exported {capped:>5,} capped "
-            f"+{entered:,} / -{left:,}  {Path(folder).relative_to(exports)}"
+            f"+{entered:,} / -{left:,}  {shown}"
         )
     if serving.exists():
         with duckdb.connect(str(serving), read_only=True) as conn:

@@ -21,6 +21,7 @@ from activation.exports import (
 )
 from activation.segments import load_segment
 from common.errors import UserError
+from scrm.pipeline import delivery_summary
 
 FIELDS = {"ladder_rung": "text", "trust_score": "number", "city": "text"}
 DAY = datetime(2026, 11, 1, 9, 0)
@@ -284,3 +285,15 @@ def test_a_bad_policy_names_the_file_and_the_key(tmp_path, policy, key):
     with pytest.raises(PolicyError, match=key) as error:
         load_cap(tmp_path)
     assert "_policy.yml" in str(error.value) and isinstance(error.value, UserError)
+
+
+def test_the_run_summary_names_exports_written_under_another_export_folder(conn, tmp_path, monkeypatch):
+    # a run that fails before its exports prints the last ones; the setting may have moved since
+    rich = definition(tmp_path, "rich", "{field: trust_score, op: gte, value: 75}", "wechat")
+    run(conn, [rich], tmp_path / "before", "run00001", DAY)
+    monkeypatch.setenv("SCRM_EXPORT_DIR", str(tmp_path / "now"))
+    monkeypatch.setenv("SCRM_SERVING_PATH", str(tmp_path / "no_copy.duckdb"))
+    lines = delivery_summary(conn)
+    assert lines[0] == f"segment exports under {tmp_path / 'now'}:"
+    assert lines[1].split()[:2] == ["rich", "2"]
+    assert lines[1].endswith(str(next((tmp_path / "before" / "rich").glob("*_run00001"))))

@@ -7,7 +7,7 @@ source as (
 ),
 
 changed as (
-    {{ versions_of_changed_keys('source', normalize_id('card_no')) }}
+    {{ versions_of_changed_keys('source', normalize_id('card_no'), source('crm', 'member_cards')) }}
 ),
 
 latest as (

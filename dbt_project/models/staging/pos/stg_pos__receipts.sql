@@ -7,7 +7,7 @@ source as (
 ),
 
 changed as (
-    {{ versions_of_changed_keys('source', 'receipt_no') }}
+    {{ versions_of_changed_keys('source', 'receipt_no', source('pos', 'pos_receipts')) }}
 ),
 
 latest as (

@@ -7,7 +7,7 @@ source as (
 ),
 
 changed as (
-    {{ versions_of_changed_keys('source', 'order_id') }}
+    {{ versions_of_changed_keys('source', 'order_id', source('shop', 'online_orders')) }}
 ),
 
 latest as (

@@ -7,7 +7,7 @@ source as (
 ),
 
 changed as (
-    {{ versions_of_changed_keys('source', 'event_id') }}
+    {{ versions_of_changed_keys('source', 'event_id', source('social', 'social_interactions')) }}
 ),
 
 latest as (

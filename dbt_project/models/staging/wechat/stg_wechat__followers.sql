@@ -7,7 +7,7 @@ source as (
 ),
 
 changed as (
-    {{ versions_of_changed_keys('source', normalize_id('openid')) }}
+    {{ versions_of_changed_keys('source', normalize_id('openid'), source('wechat', 'wechat_followers')) }}
 ),
 
 subscribed_rows as (

@@ -7,7 +7,7 @@ source as (
 ),
 
 changed as (
-    {{ versions_of_changed_keys('source', normalize_id('uid')) }}
+    {{ versions_of_changed_keys('source', normalize_id('uid'), source('weibo', 'weibo_followers')) }}
 ),
 
 latest as (

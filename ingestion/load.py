@@ -76,6 +76,18 @@ create table if not exists raw._batch_verdicts (
     decided_at timestamp,            -- UTC: when someone released or dropped it
     decision_note varchar            -- why, in their words
 )"""
+# Files whose content was loaded before, found under another name, size or modification time
+# (a landing folder copied or restored without its times, a file touched): remembered, so that
+# the next run skips them unread instead of reading and hashing them again every run.
+SEEN_DDL = """
+create table if not exists raw._seen_files (
+    source varchar not null,
+    source_file varchar not null,
+    size_bytes bigint not null,
+    modified_at double not null,     -- epoch seconds
+    content_hash varchar not null,   -- the content a loaded batch of the ledger holds
+    seen_at timestamp not null       -- UTC
+)"""
 CURSORS_DDL = """
 create table if not exists raw._api_cursors (
     name varchar primary key,         -- the API and endpoint the cursor belongs to
@@ -129,6 +141,7 @@ def ensure_raw_tables(conn: duckdb.DuckDBPyConnection, contract: Contract) -> No
     conn.execute(REJECTS_DDL)
     conn.execute(CURSORS_DDL)
     conn.execute(VERDICTS_DDL)
+    conn.execute(SEEN_DDL)
     # the file's modification time (epoch seconds): an unchanged file is skipped unread
     conn.execute("alter table raw._load_ledger add column if not exists modified_at double")
     # the contract's columns the file lacks (by their name in the file): they loaded as empty
@@ -158,25 +171,28 @@ def file_digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _done_before(conn: duckdb.DuckDBPyConnection, contract: Contract, digest: str | None = None) -> set[str]:
-    """Hashes not to read again: loaded ones, and failed ones under the same contract (only
-    `digest`, when given: an API pull asks page by page)."""
+def _done_before(conn: duckdb.DuckDBPyConnection, contract: Contract, digest: str | None = None) -> dict[str, str]:
+    """Hashes not to read again, with their status: loaded ones, and failed ones under the same
+    contract (only `digest`, when given: an API pull asks page by page)."""
     rows = conn.execute(
-        """select content_hash from raw._load_ledger
+        """select content_hash, max(status) from raw._load_ledger
            where source = ? and (status = 'loaded' or (status = 'failed' and contract_digest = ?))
-             and (? is null or content_hash = ?)""",
+             and (? is null or content_hash = ?)
+           group by content_hash""",
         [contract.source, contract.digest, digest, digest],
     ).fetchall()
-    return {r[0] for r in rows}
+    return dict(rows)
 
 
 def _unchanged_files(conn: duckdb.DuckDBPyConnection, contract: Contract) -> set[tuple[str, int, float]]:
-    """(name, size, mtime) of the files loaded (or loaded, then dropped) before: only new or
-    changed files are read."""
+    """(name, size, mtime) of the files loaded (or loaded, then dropped) before, and of those
+    found to hold loaded content since: only new or changed files are read."""
     rows = conn.execute(
         """select source_file, size_bytes, modified_at from raw._load_ledger
-           where source = ? and status in ('loaded', 'dropped') and modified_at is not null""",
-        [contract.source],
+           where source = ? and status in ('loaded', 'dropped') and modified_at is not null
+           union
+           select source_file, size_bytes, modified_at from raw._seen_files where source = ?""",
+        [contract.source, contract.source],
     ).fetchall()
     return set(rows)
 
@@ -199,6 +215,7 @@ def load_source(
     pending = _Pending()
     group: list[tuple[FileResult, Path, bytes, str, float]] = []  # read, not yet parsed
     group_bytes = 0
+    seen: list[tuple[str, str, int, float, str]] = []  # loaded content under a new name, size or time
     for number, path in enumerate(files, start=1):
         name = path.relative_to(landing_dir).as_posix()
         real = path.resolve()
@@ -206,7 +223,7 @@ def load_source(
             # a link out of the landing folder: refused unread, so nothing of it is written anywhere
             digest = "link:" + file_digest(f"{name}->{real}".encode())
             if digest not in done:
-                done.add(digest)
+                done[digest] = "failed"
                 message = f"{name}: refused unread: it is a link to {real}, outside the landing folder {inside}"
                 result = FileResult(name, "failed", report.new_batch(), message=message)
                 pending.add_file(result, digest, 0)
@@ -220,8 +237,10 @@ def load_source(
         digest = file_digest(data)
         if digest in done:
             report.files.append(FileResult(name, "skipped", message="already loaded (same content)"))
+            if done[digest] == "loaded":  # a failed file is read again under a new contract
+                seen.append((contract.source, name, stat.st_size, stat.st_mtime, digest))
             continue
-        done.add(digest)  # the same content twice in one landing folder loads once
+        done[digest] = "reading"  # the same content twice in one landing folder loads once
         result = FileResult(name, "loaded", report.new_batch())
         report.files.append(result)
         group.append((result, path, data, digest, stat.st_mtime))
@@ -235,6 +254,10 @@ def load_source(
             progress(f"{contract.source}: {number}/{len(files)} files read")
     _parse(group, contract, pending)
     pending.flush(conn, contract, run_id)
+    if seen:
+        columns = ["source", "source_file", "size_bytes", "modified_at", "content_hash"]
+        frame = pl.DataFrame(seen, schema=columns, orient="row")
+        insert_frame(conn, "raw._seen_files", frame.with_columns(seen_at=datetime.now(UTC).replace(tzinfo=None)))
     return report
 
 

@@ -1,5 +1,6 @@
 """The raw layer: every row lands once, in raw or in the rejects; reloads change nothing."""
 
+import os
 from pathlib import Path
 
 import duckdb
@@ -86,6 +87,31 @@ def test_a_copy_under_another_name_is_skipped(tmp_path, conn, orders_contract):
     report = load_source(conn, orders_contract, landing)
     assert [f.status for f in report.files] == ["loaded", "skipped"]
     assert counts(conn) == (1, 0, 1)
+
+
+def test_a_landing_folder_copied_without_its_times_is_read_once_then_skipped_unread(
+    tmp_path, conn, orders_contract, monkeypatch
+):
+    # restored from a backup, copied to a new disk: every file gets a new time, the same content
+    landing = tmp_path / "landing"
+    a = write(landing / "orders" / "a.csv", HEADER + GOOD.format(n=1))
+    bad = write(landing / "orders" / "bad.csv", "订单号,付款时间\nB1,2025-03-01 10:00:00\n")  # no amount column
+    load_source(conn, orders_contract, landing)
+    before = counts(conn)
+    for path in (a, bad):
+        os.utime(path, (path.stat().st_atime, path.stat().st_mtime + 3600))
+    read = []
+    original = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: read.append(self.name) or original(self))
+    copied = load_source(conn, orders_contract, landing)
+    assert sorted(read) == ["a.csv", "bad.csv"], "a new time: the content is compared"
+    assert [f.message for f in copied.files] == ["already loaded (same content)"] * 2
+    read.clear()
+    load_source(conn, orders_contract, landing)
+    # the loaded content is remembered under its new time; a failed file is read again (under a
+    # new contract it may load)
+    assert read == ["bad.csv"]
+    assert counts(conn) == before
 
 
 def test_an_unreadable_file_is_recorded_failed_and_the_others_load(tmp_path, conn, orders_contract):

@@ -24,23 +24,56 @@ never_link as (
 ),
 
 online_orders as (
-    select * from {{ ref('stg_shop__orders') }}
+    -- the columns read, not every column: this CTE is read three times, so DuckDB materialises it
+    -- (1.3M orders at 1M people: 4.3 s for the model against 4.9 s with every column)
+    select
+        order_id,
+        platform,
+        buyer_id,
+        miniprogram_openid,
+        is_receiver_phone_masked,
+        receiver_phone_normalized,
+        receiver_phone_raw,
+        receiver_name,
+        receiver_city,
+        paid_at
+    from {{ ref('stg_shop__orders') }}
 ),
 
 member_cards as (
-    select * from {{ ref('stg_crm__member_cards') }}
+    select
+        card_no,
+        city
+    from {{ ref('stg_crm__member_cards') }}
 ),
 
 identifiers as (
-    select * from {{ ref('int_identity__identifiers') }}
+    select
+        record_key,
+        identifier_type,
+        identifier_value,
+        is_current,
+        is_walk_in,
+        is_unconfirmed_receiver
+    from {{ ref('int_identity__identifiers') }}
 ),
 
 identifier_values as (
-    select * from {{ ref('int_identity__identifier_values') }}
+    select
+        identifier_type,
+        identifier_value,
+        is_quarantined
+    from {{ ref('int_identity__identifier_values') }}
 ),
 
 records as (
-    select * from {{ ref('int_identity__records') }}
+    select
+        record_key,
+        source,
+        source_record_id,
+        real_name,
+        first_seen_at
+    from {{ ref('int_identity__records') }}
 ),
 
 shown as (

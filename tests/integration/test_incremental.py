@@ -35,6 +35,7 @@ INTERMEDIATE = (
     "intermediate.int_identity__current_assignments",
     "intermediate.int_engagement__activity",
     "intermediate.int_engagement__purchases",
+    "intermediate.int_engagement__interaction_counts",
     "intermediate.int_audience__profile",
 )
 # when a row was built, not what it says: left out of the comparison
@@ -301,10 +302,18 @@ def test_a_moved_reporting_day_changes_the_windows_as_a_full_refresh_does(day_tw
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(day_two["warehouse"], warehouse)
     env = {**day_two["env"], "SCRM_DUCKDB_PATH": str(warehouse), "DBT_TARGET_PATH": str(tmp_path / "target")}
-    marts = ("marts.fan_engagement", "marts.fan_rfm", "marts.fan_trust", "marts.fan_lifecycle", "marts.fan_360")
+    marts = (
+        "marts.fan_engagement",
+        "marts.fan_rfm",
+        "marts.fan_trust",
+        "marts.fan_lifecycle",
+        "marts.fan_360",
+        "marts.fan_interaction_counts",
+    )
     kept = (
         "intermediate.int_engagement__activity",
         "intermediate.int_engagement__purchases",
+        "intermediate.int_engagement__interaction_counts",
         "intermediate.int_audience__profile",
     )
     before = snapshot(warehouse, marts)
@@ -319,7 +328,15 @@ def test_a_moved_reporting_day_changes_the_windows_as_a_full_refresh_does(day_tw
     )[0][0]
     fans = query(warehouse, "select count(*) from marts.fans")[0][0]
     assert 0 < rebuilt < fans, "only the fans with an event across a window's edge are built again"
+    counted, recounted = query(
+        warehouse,
+        "select count(distinct fan_id), count(distinct fan_id) filter (where refreshed_at = "
+        "(select max(refreshed_at) from intermediate.int_engagement__interaction_counts)) "
+        "from intermediate.int_engagement__interaction_counts",
+    )[0]
+    assert 0 < recounted < counted, "the counts too: only the fans with an event across a window's edge"
     assert not before["marts.fan_engagement"].equals(incremental["marts.fan_engagement"])
+    assert not before["marts.fan_interaction_counts"].equals(incremental["marts.fan_interaction_counts"])
     assert not before["marts.fan_trust"].equals(incremental["marts.fan_trust"]), "tenure counts to the day"
     dbt(
         env,

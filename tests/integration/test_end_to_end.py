@@ -446,10 +446,18 @@ def check_exports_and_serving_copy(env: Path) -> None:
         "select table_name from information_schema.tables where table_type = 'VIEW' "
         "and table_schema = 'marts' order by 1",
     )
-    assert views == [("fan_360",), ("fan_engagement",), ("fan_lifecycle",), ("fan_rfm",), ("fan_trust",)]
-    assert query(serving, "select count(*) from marts.fan_engagement") == query(
-        warehouse, "select count(*) from marts.fan_engagement"
-    )
+    assert views == [
+        ("fan_360",),
+        ("fan_engagement",),
+        ("fan_interaction_counts",),
+        ("fan_lifecycle",),
+        ("fan_rfm",),
+        ("fan_trust",),
+    ]
+    for view in ("fan_engagement", "fan_interaction_counts"):
+        assert query(serving, f"select count(*) from marts.{view}") == query(
+            warehouse, f"select count(*) from marts.{view}"
+        )
     for mart in ("fans", "fan_360"):  # fan_360, a view there, reads the masked copy of the profile
         phones = [p for (p,) in query(serving, f"select phone from marts.{mart} where phone is not null")]
         assert phones and all(len(p) == 11 and p[3:7] == "****" for p in phones)

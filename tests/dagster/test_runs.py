@@ -1,13 +1,20 @@
-"""A run whose process was killed is marked failed instead of staying STARTED forever."""
+"""A run whose process was killed is marked failed instead of staying STARTED forever; the
+instance's settings; the event log keeps a connection open per database."""
 
+import collections
 import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import dagster as dg
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from sqlalchemy import event
+from sqlalchemy.pool import Pool
 
+from orchestration.event_log import OPEN_DATABASES, PooledSqliteEventLogStorage
 from orchestration.runs import fail_orphaned_runs
 from orchestration.settings import prepare_dagster_home
 
@@ -65,3 +72,49 @@ def test_a_new_dagster_home_is_created_with_telemetry_off(tmp_path, monkeypatch)
     assert "enabled: false" in (home / "dagster.yaml").read_text().split("telemetry:")[1].splitlines()[1]
     with dg.DagsterInstance.get() as instance:
         assert instance.get_runs() == []
+
+
+def test_the_event_log_keeps_a_connection_per_database_in_the_files_dagster_reads(tmp_path, monkeypatch):
+    # issue 16: Dagster's class opened a connection for every event it stored (twice for an asset
+    # event), 3 s of a 10 s run with nothing new at 1M people
+    home = tmp_path / "dagster_home"
+    prepare_dagster_home(home)
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    runs_folder = home / "history" / "runs"
+    opened = collections.Counter()
+
+    def on_connect(dbapi_connection, _record):
+        database = Path(dbapi_connection.execute("pragma database_list").fetchone()[2])
+        if database.parent == runs_folder:
+            opened[database.stem] += 1
+
+    def chain(length: int) -> list[dg.AssetsDefinition]:
+        assets = []
+        for step in range(length):
+
+            @dg.asset(name=f"step_{step}", deps=assets[-1:])
+            def _step() -> None:
+                return None
+
+            assets.append(_step)
+        return assets
+
+    event.listen(Pool, "connect", on_connect)
+    try:
+        with dg.DagsterInstance.get() as instance:
+            assert isinstance(instance.event_log_storage, PooledSqliteEventLogStorage)
+            # more runs than databases kept open, every other one with 6 times the assets
+            run_ids = [dg.materialize(chain(2 if n % 2 else 12), instance=instance).run_id for n in range(10)]
+            assert len(instance.event_log_storage._engines) <= OPEN_DATABASES < len(run_ids)
+            stored = {run_id: len(instance.all_logs(run_id)) for run_id in run_ids}
+    finally:
+        event.remove(Pool, "connect", on_connect)
+    small, large = (stored[run_ids[n]] for n in (1, 0))
+    assert large > 3 * small
+    # a run's database is opened as often, whatever number of events it stores
+    assert opened[run_ids[0]] == opened[run_ids[1]] > 0, opened
+    # Dagster's own class (the UI's, an instance without these settings) reads the same files
+    plain = SqliteEventLogStorage(str(runs_folder))
+    assert {run_id: len(plain.get_logs_for_run(run_id)) for run_id in run_ids} == stored
+    (record,) = plain.get_asset_records([dg.AssetKey("step_1")])
+    assert record.asset_entry.last_materialization.run_id == run_ids[-1]

@@ -65,8 +65,16 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
     def index_connection(self):
         return self._pooled(INDEX_SHARD_NAME)
 
+    def _close(self) -> None:
+        with self._db_lock:
+            for engine in self._engines.values():
+                engine.dispose()
+            self._engines.clear()
+
+    def wipe(self) -> None:
+        self._close()  # before the files are deleted: a connection would go on writing to a deleted one
+        super().wipe()
+
     def dispose(self) -> None:
-        for engine in self._engines.values():
-            engine.dispose()
-        self._engines.clear()
+        self._close()
         super().dispose()

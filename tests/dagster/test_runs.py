@@ -118,3 +118,25 @@ def test_the_event_log_keeps_a_connection_per_database_in_the_files_dagster_read
     assert {run_id: len(plain.get_logs_for_run(run_id)) for run_id in run_ids} == stored
     (record,) = plain.get_asset_records([dg.AssetKey("step_1")])
     assert record.asset_entry.last_materialization.run_id == run_ids[-1]
+
+
+def test_wiping_the_event_log_closes_its_connections_before_deleting_the_files(tmp_path, monkeypatch):
+    # a connection kept open to a deleted file would go on writing there, out of sight
+    home = tmp_path / "dagster_home"
+    prepare_dagster_home(home)
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+
+    @dg.asset
+    def one() -> None:
+        return None
+
+    with dg.DagsterInstance.get() as instance:
+        before = dg.materialize([one], instance=instance).run_id
+        events = len(instance.all_logs(before))
+        instance.wipe()
+        assert instance.all_logs(before) == []
+        after = dg.materialize([one], instance=instance).run_id
+    plain = SqliteEventLogStorage(str(home / "history" / "runs"))
+    assert len(plain.get_logs_for_run(after)) == events
+    (record,) = plain.get_asset_records([dg.AssetKey("one")])
+    assert record.asset_entry.last_materialization.run_id == after

@@ -43,6 +43,7 @@ BOOKKEEPING = {
     "is_current",
     "changed_at",
     "last_changed_at",
+    "quarantine_changed_at",
     "clustered_at",
     "refreshed_at",
     "snapshotted_at",

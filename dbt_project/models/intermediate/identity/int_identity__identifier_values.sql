@@ -4,8 +4,15 @@
     materialized=kept_by_key(),
     unique_key=['identifier_type', 'identifier_value'],
     incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
     post_hook="{{ delete_rows('records = 0') }}",
 ) }}
+{#- the verdict's time is kept from the previous row, once the table has the column (a warehouse
+    built before it: the values judged again take the time they are judged) -#}
+{%- set keeps_verdict_time = is_incremental() and (
+    this is string
+    or (execute and 'quarantine_changed_at' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list))
+) %}
 with
 
 {{ identifier_values_in_scope(ref('int_identity__identifiers')) }},
@@ -185,18 +192,35 @@ judged as (
 
 final as (
     select
-        *,
-        quarantine_reason is not null as is_quarantined,
+        judged.*,
+        judged.quarantine_reason is not null as is_quarantined,
         case
-            when quarantine_reason like 'no rule%' then 'no rule'
-            when quarantine_reason like 'blocklisted%' then 'blocklisted'
-            when quarantine_reason like '% profiles of one source%' then 'on several profiles of one source'
-            when quarantine_reason like '% records (limit%' then 'on too many records'
-            when quarantine_reason like 'only on walk-in receipts%' then 'only on walk-in receipts'
-            when name_restriction is not null then 'used under several real names'
-            when walk_in_restriction is not null then 'also on walk-in receipts'
-        end as decision_kind
+            when judged.quarantine_reason like 'no rule%' then 'no rule'
+            when judged.quarantine_reason like 'blocklisted%' then 'blocklisted'
+            when judged.quarantine_reason like '% profiles of one source%' then 'on several profiles of one source'
+            when judged.quarantine_reason like '% records (limit%' then 'on too many records'
+            when judged.quarantine_reason like 'only on walk-in receipts%' then 'only on walk-in receipts'
+            when judged.name_restriction is not null then 'used under several real names'
+            when judged.walk_in_restriction is not null then 'also on walk-in receipts'
+        end as decision_kind,
+        -- when the value was first judged or its quarantine last changed: a value judged again
+        -- keeps it while the verdict stays (a phone on one more record), so what depends on the
+        -- verdict alone (the profile's phone) looks at the values whose verdict moved
+        {%- if keeps_verdict_time %}
+        case
+            when previous.is_quarantined = (judged.quarantine_reason is not null) then previous.quarantine_changed_at
+            else judged.last_changed_at
+        end
+        {%- else %}
+        judged.last_changed_at
+        {%- endif %} as quarantine_changed_at
     from judged
+    {%- if keeps_verdict_time %}
+    left join {{ this }} as previous
+        on
+            judged.identifier_type = previous.identifier_type
+            and judged.identifier_value = previous.identifier_value
+    {%- endif %}
 )
 
 select * from final

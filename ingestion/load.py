@@ -175,7 +175,7 @@ def _done_before(conn: duckdb.DuckDBPyConnection, contract: Contract, digest: st
     """Hashes not to read again, with their status: loaded ones, and failed ones under the same
     contract (only `digest`, when given: an API pull asks page by page)."""
     rows = conn.execute(
-        """select content_hash, max(status) from raw._load_ledger
+        """select content_hash, max(status) from raw._load_ledger  -- 'loaded' sorts after 'failed'
            where source = ? and (status = 'loaded' or (status = 'failed' and contract_digest = ?))
              and (? is null or content_hash = ?)
            group by content_hash""",

@@ -143,7 +143,7 @@ def run_figures(work: Path, seconds: float, peak: float) -> dict:
 def day_to_day(work: Path, env: dict, fraction: float, seed: int) -> dict:
     """A day of new data (about `fraction` of every source, sample.next_day) through the whole
     pipeline incrementally, the day after the full build; then the next day, which starts from
-    what a daily run leaves (the serving copy's spare, the exports' contact log, the scoped
+    what a daily run leaves (the serving copy it changes, the exports' contact log, the scoped
     tests' watermark); then the same run again with nothing new."""
     scrm = str(BIN / "scrm")
     figures = {}

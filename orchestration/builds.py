@@ -64,8 +64,8 @@ def nothing_to_build(conn: duckdb.DuckDBPyConnection, models: list[tuple[str, st
 
 
 def project_built(conn: duckdb.DuckDBPyConnection, project: str) -> bool:
-    """Whether the last successful build ran this very project: its unit tests (tests of the
-    SQL, not of the data) passed on it then, and need not run again on every day's data."""
+    """Whether the last successful build ran this very project: its data tests read every row
+    then, and a build of the same project tests only the rows changed since."""
     if ("raw", "_dbt_builds") not in _tables(conn):
         return False
     conn.execute(BUILDS_DDL)

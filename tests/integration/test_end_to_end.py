@@ -14,6 +14,8 @@ import polars as pl
 import pytest
 
 from orchestration.builds import built_in_run
+from orchestration.project import dbt_environment, dbt_executable
+from orchestration.settings import ROOT
 from sample.accuracy import CONSENT_SOURCES, deterministic_partition, measure, measure_marts
 from sample.generator import GeneratorConfig, generate
 from scrm import links
@@ -182,6 +184,24 @@ def test_every_column_is_documented_with_its_type(env, first_run, dbt_manifest):
 
 def test_exports_and_the_serving_copy(env, first_run):
     check_exports_and_serving_copy(env["root"])
+
+
+def test_the_sql_passes_its_unit_tests(env, first_run):
+    # a run leaves dbt's unit tests out (they test the SQL on hand-made rows, not the data): here
+    # they run, against the models the first run built (dbt reads their columns)
+    done = subprocess.run(
+        [dbt_executable(), "test", "--select", "test_type:unit", "--profiles-dir", "dbt_project"],
+        cwd=ROOT,
+        env={**dbt_environment(), "DBT_TARGET_PATH": str(env["root"] / "unit_tests")},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
+    target = env["root"] / "unit_tests"
+    units = json.loads((target / "manifest.json").read_text())["unit_tests"]
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    passed = {r["unique_id"] for r in results if r["status"] == "pass"}
+    assert units and passed >= set(units), sorted(set(units) - passed)
 
 
 # ---- stage 2: the same input again ---------------------------------------------------------

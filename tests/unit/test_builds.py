@@ -68,14 +68,14 @@ def test_a_run_knows_whether_it_built(warehouse):
     assert builds.built_in_run(warehouse, "run-1") and not builds.built_in_run(warehouse, "run-9")
 
 
-def test_unit_tests_run_only_when_the_project_changed_since_the_last_build(warehouse):
+def test_every_row_is_tested_only_when_the_project_changed_since_the_last_build(warehouse):
     assert builds.project_built(warehouse, "project v1")
     assert not builds.project_built(warehouse, "project v2")
     record(warehouse, "run-2", project="project v2")
     assert builds.project_built(warehouse, "project v2") and not builds.project_built(warehouse, "project v1")
 
 
-def test_a_warehouse_built_before_projects_were_recorded_runs_the_unit_tests(warehouse):
+def test_a_warehouse_built_before_projects_were_recorded_tests_every_row(warehouse):
     warehouse.execute("alter table raw._dbt_builds drop column project_fingerprint")
     assert not builds.project_built(warehouse, "project v1")
     assert not builds.project_built(duckdb.connect(), "project v1")  # nothing built yet

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-import xlsxwriter
+import rustpy_xlsxwriter
 import yaml
 
 from activation.privacy import hash_sql, mask_sql
@@ -272,29 +272,24 @@ def _move_into_place(renames: list[tuple[Path, Path]]) -> None:
 
 def write_sheet(rows: pl.DataFrame, path: Path, sheet: str) -> None:
     """One worksheet: a bold header that stays in view and filters, columns as wide as their
-    longest value, cells written row by row as they stream to the file. polars' write_excel
-    measured every cell's pixel width and built an Excel table cell by cell: 2.85 s against 1.9 s
-    for 71,599 rows of 6 columns. A value starting with '=' or 'http' stays text: never a formula
-    or a link (a name typed as a formula would run in the marketer's spreadsheet)."""
-    options = {
-        "constant_memory": True,
-        "strings_to_formulas": False,
-        "strings_to_urls": False,
-        "nan_inf_to_errors": True,
-        "default_date_format": "yyyy-mm-dd hh:mm:ss",
-    }
-    with xlsxwriter.Workbook(path, options) as book:
-        worksheet = book.add_worksheet(sheet)
-        # bytes, not characters: a Chinese character takes two columns' width and three bytes
-        longest = rows.select(pl.all().cast(pl.String).str.len_bytes().max().fill_null(0)).row(0) if rows.height else ()
-        for index, name in enumerate(rows.columns):
-            width = max(len(name), longest[index] if longest else 0)
-            worksheet.set_column(index, index, min(width, 80) + 2)
-        worksheet.write_row(0, 0, rows.columns, book.add_format({"bold": True}))
-        for number, values in enumerate(rows.iter_rows(), start=1):
-            worksheet.write_row(number, 0, values)
-        worksheet.freeze_panes(1, 0)
-        worksheet.autofilter(0, 0, rows.height, max(len(rows.columns) - 1, 0))
+    longest value, written by rust_xlsxwriter (rustpy-xlsxwriter) straight from the frame. The
+    Python XlsxWriter, one call per row, took 2.9 s for 90,000 rows of 4 columns against 0.4 s
+    (2026-12-08): 7.5 s of the 10 s the exports of a 1M full build took. A text value is written
+    as text, whatever it starts with: a name typed as a formula (=...) or a link never runs in the
+    marketer's spreadsheet."""
+    # bytes, not characters: a Chinese character takes two columns' width and three bytes
+    longest = rows.select(pl.all().cast(pl.String).str.len_bytes().max().fill_null(0)).row(0) if rows.height else ()
+    widths = [min(max(len(name), longest[i] if longest else 0), 80) + 2 for i, name in enumerate(rows.columns)]
+    rustpy_xlsxwriter.write_worksheet(
+        rows,
+        str(path),
+        sheet_name=sheet,
+        freeze_row=1,
+        bold_headers=True,
+        autofilter=True,
+        column_widths=widths,
+        datetime_format="yyyy-mm-dd hh:mm:ss",
+    )
 
 
 def _write_files(conn, segment: Segment, exported: list[str], entered: list[str], left: list[str], work: Path) -> dict:

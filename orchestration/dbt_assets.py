@@ -1,6 +1,7 @@
 """The dbt models as Dagster assets: one graph with the raw assets that feed them."""
 
 import json
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,6 +13,8 @@ from ingestion.lake import attach_spark_tables, detach_spark_tables, sync_raw
 from orchestration.builds import inputs_fingerprint, nothing_to_build, project_built, record_build
 from orchestration.project import dbt_project, project_fingerprint
 from orchestration.settings import engine, path_setting
+
+TEST_ALL_ROWS = "SCRM_TEST_ALL_ROWS"  # read by dbt_project/macros/tests.sql
 
 
 class Translator(DagsterDbtTranslator):
@@ -59,6 +62,7 @@ def scrm_dbt_models(
     # build (8.5 s of a 1M full build, 2026-12-08)
     args = ["build", "--exclude-resource-type", "unit_test"]
     on_spark = engine() == "spark"
+    all_rows = False
     if whole:
         project = project_fingerprint()
         with duckdb.get_connection() as conn:
@@ -70,7 +74,7 @@ def scrm_dbt_models(
                     "the rows changed since that build"
                 )
             else:  # every data test reads every row (dbt_project/macros/tests.sql)
-                args += ["--vars", json.dumps({"test_all_rows": True})]
+                all_rows = True
         if reason:
             context.log.info(reason)
             return
@@ -84,10 +88,25 @@ def scrm_dbt_models(
             )
         elif dropped := detach_spark_tables(conn, lake):
             context.log.info(f"the {dropped} views of the last Spark build are dropped: this build is on DuckDB")
-    yield from dbt.cli(args, context=context).stream()
+    yield from _cli(dbt, args, context, all_rows).stream()
     with duckdb.get_connection() as conn:
         if on_spark:
             views = attach_spark_tables(conn, lake, relations())
             context.log.info(f"the {views} tables of the Spark build are readable in the warehouse as views")
         if whole:
             record_build(conn, context.run_id, fingerprint, project)
+
+
+def _cli(dbt: DbtCliResource, args: list[str], context: dg.AssetExecutionContext, all_rows: bool):
+    """Start dbt; with `all_rows`, SCRM_TEST_ALL_ROWS=true in its environment, which dagster-dbt
+    copies when it starts the process: every data test reads every row."""
+    before = os.environ.get(TEST_ALL_ROWS)
+    if all_rows:
+        os.environ[TEST_ALL_ROWS] = "true"
+    try:
+        return dbt.cli(args, context=context)
+    finally:
+        if before is None:
+            os.environ.pop(TEST_ALL_ROWS, None)
+        else:
+            os.environ[TEST_ALL_ROWS] = before

@@ -360,10 +360,14 @@ def test_a_daily_build_tests_the_rows_changed_since_the_last_successful_build(da
     shutil.copy(day_two["warehouse"], warehouse)
     env = {**day_two["env"], "SCRM_DUCKDB_PATH": str(warehouse), "DBT_TARGET_PATH": str(tmp_path / "target")}
 
-    def failing(*args: str) -> list[str]:
+    def failing(all_rows: bool = False) -> list[str]:
         command = [dbt_executable(), "test", "--select", "interactions", "--exclude-resource-type", "unit_test"]
         done = subprocess.run(
-            [*command, *args, "--profiles-dir", "dbt_project"], cwd=ROOT, env=env, capture_output=True, text=True
+            [*command, "--profiles-dir", "dbt_project"],
+            cwd=ROOT,
+            env={**env, "SCRM_TEST_ALL_ROWS": "true"} if all_rows else env,
+            capture_output=True,
+            text=True,
         )
         return re.findall(r" of \d+ FAIL \d+ (\S+)", done.stdout)
 
@@ -376,7 +380,7 @@ def test_a_daily_build_tests_the_rows_changed_since_the_last_successful_build(da
         # a row repeated before the last successful build: only a test of every row reads it
         conn.execute("insert into marts.interactions select * from marts.interactions where event_id = ?", [old])
     assert failing() == []
-    assert failing("--vars", "{test_all_rows: true}") == ["unique_interactions_event_id"]
+    assert failing(all_rows=True) == ["unique_interactions_event_id"]
 
     with duckdb.connect(str(warehouse)) as conn:
         # an older row written again after it: the scoped test reads every row with its key

@@ -33,8 +33,10 @@ def model(dbt, session):
     dbt.ref("int_identity__identities").create_view("cluster_one_per_person")
     dbt.ref("int_identity__probable_edges").create_view("cluster_probable_edges")
     if dbt.is_incremental:
+        # a table, not a view: the records and the edges below both read it (a view computed it
+        # twice: 0.77 + 0.65 s for a 1% day at 1M people, 2026-12-08)
         session.sql(f"""
-            create or replace temp view cluster_scope as
+            create or replace temp table cluster_scope as
             with touched_values as (
                 select distinct identifier_type, identifier_value
                 from cluster_identifiers

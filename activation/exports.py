@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import polars.selectors as cs
 import rustpy_xlsxwriter
 import yaml
 
@@ -276,7 +277,9 @@ def write_sheet(rows: pl.DataFrame, path: Path, sheet: str) -> None:
     Python XlsxWriter, one call per row, took 2.9 s for 90,000 rows of 4 columns against 0.4 s
     (2026-12-08): 7.5 s of the 10 s the exports of a 1M full build took. A text value is written
     as text, whatever it starts with: a name typed as a formula (=...) or a link never runs in the
-    marketer's spreadsheet."""
+    marketer's spreadsheet. Decimals go as doubles, which is what a spreadsheet holds: the
+    writer left decimal columns empty (0.8.0)."""
+    rows = rows.with_columns(cs.decimal().cast(pl.Float64))
     # bytes, not characters: a Chinese character takes two columns' width and three bytes
     longest = rows.select(pl.all().cast(pl.String).str.len_bytes().max().fill_null(0)).row(0) if rows.height else ()
     widths = [min(max(len(name), longest[i] if longest else 0), 80) + 2 for i, name in enumerate(rows.columns)]

@@ -4,6 +4,7 @@ and a crash that leaves the previous exports as they were."""
 import hashlib
 import json
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import duckdb
 import polars as pl
@@ -227,12 +228,14 @@ def test_a_spreadsheet_keeps_every_value_as_it_is_and_never_runs_one(tmp_path):
             "score": [12.5, 0.0, None],
             "is_member": [True, False, None],
             "seen_on": [date(2026, 1, 2), None, date(2026, 12, 31)],
+            # DuckDB's sums of money and counts arrive as decimals: a writer left them empty
+            "spend": pl.Series([Decimal("12.50"), Decimal("0"), None], dtype=pl.Decimal(38, 2)),
         }
     )
     write_sheet(rows, tmp_path / "x.xlsx", "fans")
     book = load_workbook(tmp_path / "x.xlsx")
     sheet = book["fans"]
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:F4"
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:G4"
     cells = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert cells[0] == rows.columns
     assert [cell.data_type for cell in sheet[2][:2]] == ["s", "s"]  # text, not a formula
@@ -240,6 +243,7 @@ def test_a_spreadsheet_keeps_every_value_as_it_is_and_never_runs_one(tmp_path):
     assert cells[2][:5] == ["B", "http://example.com", None, 0, False]
     assert cells[3][:5] == ["C", None, 0, None, None]
     assert [row[5] for row in cells[1:]] == [datetime(2026, 1, 2), None, datetime(2026, 12, 31)]
+    assert [row[6] for row in cells[1:]] == [12.5, 0, None]
 
 
 def test_a_segment_too_big_for_one_sheet_leaves_the_spreadsheet_out_and_says_why(conn, tmp_path, monkeypatch):

@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+from openpyxl import load_workbook
 
 from orchestration.builds import built_in_run
 from orchestration.project import dbt_environment, dbt_executable
@@ -449,7 +450,12 @@ def check_exports_and_serving_copy(env: Path) -> None:
     for segment, exported, folder in segments:
         manifest = json.loads((Path(folder) / "manifest.json").read_text())
         assert manifest["counts"]["exported"] == exported
-        assert pl.read_parquet(Path(folder) / f"{segment}.parquet").height == exported
+        rows = pl.read_parquet(Path(folder) / f"{segment}.parquet")
+        assert rows.height == exported
+        # the spreadsheet holds the same values (a decimal column once came out empty)
+        sheet = load_workbook(Path(folder) / f"{segment}.xlsx", read_only=True).active
+        cells = [list(row) for row in sheet.iter_rows(values_only=True)]
+        assert cells == [rows.columns, *(list(row) for row in rows.rows())], segment
     # nobody exported for contact on a channel they did not consent to
     refused = query(
         warehouse,

@@ -119,7 +119,7 @@ def test_one_place_decides_where_the_manifest_is(tmp_path, monkeypatch):
     assert dbt_project().manifest_path == written
 
 
-def test_the_manifest_is_parsed_again_only_when_the_project_changed(tmp_path, monkeypatch):
+def test_the_manifest_is_parsed_again_only_when_the_project_or_the_connection_changed(tmp_path, monkeypatch):
     from orchestration import project
 
     monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "target"))
@@ -132,6 +132,14 @@ def test_the_manifest_is_parsed_again_only_when_the_project_changed(tmp_path, mo
     monkeypatch.setattr(project, "project_fingerprint", lambda: "a model was edited")
     project.prepare_dbt()
     assert len(parses) == 1
+    # dbt parses everything again in each build when the connection it parsed with changed
+    monkeypatch.setenv("SCRM_DUCKDB_PATH", str(tmp_path / "another.duckdb"))
+    project.prepare_dbt()
+    assert len(parses) == 2
+    # a variable the profile does not read changes nothing (tests.sql reads this one when tests run)
+    monkeypatch.setenv("SCRM_TEST_ALL_ROWS", "true")
+    project.prepare_dbt()
+    assert len(parses) == 2
 
 
 def test_dbt_assets_show_column_types_and_seeds_no_empty_sql(dbt_manifest, isolated_env):

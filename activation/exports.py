@@ -46,6 +46,7 @@ create table if not exists segments.exports (
 """
 CONTACT_KINDS = {"phone": "phone", "email": "email", "wechat_openid": "id"}
 SHEET_ROWS = 1_048_575  # rows below the header that one Excel / LibreOffice sheet holds
+CELL_CHARS = 32_767  # characters one cell holds: the spreadsheet writer refuses a longer value
 
 
 @dataclass(frozen=True)
@@ -297,7 +298,8 @@ def write_sheet(rows: pl.DataFrame, path: Path, sheet: str) -> None:
 
 def _write_files(conn, segment: Segment, exported: list[str], entered: list[str], left: list[str], work: Path) -> dict:
     """<segment>.csv (UTF-8 with BOM, for Excel), .xlsx (for spreadsheet programs that ignore the
-    BOM; left out, and the manifest says why, when the rows do not fit one sheet) and .parquet,
+    BOM; left out, and the manifest says why, when the rows do not fit one sheet or a value one
+    cell) and .parquet,
     with the contact columns in the allowed form; changes.csv lists fan ids that entered or left."""
     extra = "".join(f', fan_360."{f}"' for f in segment.include)
     with registered(conn, "_chosen", pl.DataFrame({"fan_id": exported}, schema={"fan_id": pl.String})):
@@ -310,11 +312,15 @@ def _write_files(conn, segment: Segment, exported: list[str], entered: list[str]
     rows.write_csv(csv, include_bom=True)
     rows.write_parquet(parquet)
     written = [(csv, rows.height), (parquet, rows.height)]
-    if rows.height <= SHEET_ROWS:
+    longest = max((rows[c].str.len_chars().max() or 0 for c in rows.select(cs.string()).columns), default=0)
+    # a spreadsheet would cut the rows or a value off: the CSV and the Parquet file hold them all
+    if rows.height > SHEET_ROWS:
+        files[xlsx.name] = {"left_out": f"{rows.height:,} rows do not fit one sheet ({SHEET_ROWS:,})"}
+    elif longest > CELL_CHARS:
+        files[xlsx.name] = {"left_out": f"a value of {longest:,} characters does not fit one cell ({CELL_CHARS:,})"}
+    else:
         write_sheet(rows, xlsx, segment.name[:31])
         written.append((xlsx, rows.height))
-    else:  # a spreadsheet would cut the rows off: the CSV and the Parquet file hold them all
-        files[xlsx.name] = {"left_out": f"{rows.height:,} rows do not fit one sheet ({SHEET_ROWS:,})"}
     changes = pl.DataFrame(
         {"fan_id": entered + left, "change": ["entered"] * len(entered) + ["left"] * len(left)},
         schema={"fan_id": pl.String, "change": pl.String},

@@ -301,3 +301,17 @@ def test_the_run_summary_names_exports_written_under_another_export_folder(conn,
     assert lines[0] == f"segment exports under {tmp_path / 'now'}:"
     assert lines[1].split()[:2] == ["rich", "2"]
     assert lines[1].endswith(str(next((tmp_path / "before" / "rich").glob("*_run00001"))))
+
+
+def test_a_value_too_long_for_one_cell_leaves_the_spreadsheet_out_and_says_why(conn, tmp_path):
+    # a spreadsheet cell holds 32,767 characters and the writer refuses a longer value, which
+    # failed every segment's export: the .xlsx is left out and the CSV and Parquet hold the value
+    conn.execute("alter table marts.fan_360 add column city varchar")
+    conn.execute("update marts.fan_360 set city = repeat('南', 32768) where fan_id = 'A'")
+    fans = definition(tmp_path, "fans", "{field: trust_score, op: gte, value: 70}", "wechat", "include: [city]\n")
+    run(conn, [fans], tmp_path / "x", "run00001", DAY, FrequencyCap(max_contacts=9, per_days=1))
+    folder = next((tmp_path / "x" / "fans").glob("*_run00001"))
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert not (folder / "fans.xlsx").exists()
+    assert manifest["files"]["fans.xlsx"] == {"left_out": "a value of 32,768 characters does not fit one cell (32,767)"}
+    assert pl.read_parquet(folder / "fans.parquet")["city"].str.len_chars().max() == 32768

@@ -190,15 +190,15 @@ def test_exports_and_the_serving_copy(env, first_run):
 def test_the_sql_passes_its_unit_tests(env, first_run):
     # a run leaves dbt's unit tests out (they test the SQL on hand-made rows, not the data): here
     # they run, against the models the first run built (dbt reads their columns)
+    target = env["root"] / "unit_tests"
     done = subprocess.run(
-        [dbt_executable(), "test", "--select", "test_type:unit", "--profiles-dir", "dbt_project"],
+        [dbt_executable(), "test", "--select", "test_type:unit"],
         cwd=ROOT,
-        env={**dbt_environment(), "DBT_TARGET_PATH": str(env["root"] / "unit_tests")},
+        env={**dbt_environment(), "DBT_TARGET_PATH": str(target)},
         capture_output=True,
         text=True,
     )
     assert done.returncode == 0, done.stdout[-3000:]
-    target = env["root"] / "unit_tests"
     units = json.loads((target / "manifest.json").read_text())["unit_tests"]
     results = json.loads((target / "run_results.json").read_text())["results"]
     passed = {r["unique_id"] for r in results if r["status"] == "pass"}
